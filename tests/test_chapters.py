@@ -1,0 +1,103 @@
+"""Structure of the book: every chapter is an output-free MyST notebook with the
+standard header. The convention checked here is described in README.md
+("Writing a chapter").
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+BOOK = ROOT / "book"
+
+
+def toc_files() -> list[str]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    files = [toc["root"]]
+    for entry in toc.get("chapters", []):
+        files.append(entry["file"])
+    return files
+
+
+def chapter_paths() -> list[Path]:
+    return [ROOT / f"{f}.md" for f in toc_files() if not f.endswith("intro")]
+
+
+# Each header field is a bullet "- **Field:** value" inside the opening admonition.
+HEADER_FIELDS = {
+    "Original title": r"「.*[\u4e00-\u9fff].*」",  # the Chinese title, in corner brackets
+    "English title": r"\S",
+    "Author": r"苏剑林 \(Su Jianlin\)",
+    "Date": r"20\d\d-\d\d-\d\d",
+    "URL": r"<https://kexue\.fm/archives/\d{4}>",
+    "Licence": r"CC BY-NC-ND.*\{cite\}`su\d{4}\w+`",
+    "Key terms": r"[\u4e00-\u9fff].*",  # the Chinese key terms with translations
+}
+
+
+def split_front_matter(text: str) -> tuple[dict, str]:
+    match = re.match(r"^---\n(.*?)\n---\n(.*)$", text, re.S)
+    assert match, "chapter must start with a jupytext YAML header between '---' lines"
+    return yaml.safe_load(match.group(1)), match.group(2)
+
+
+def test_toc_lists_existing_files_only():
+    for f in toc_files():
+        assert (ROOT / f"{f}.md").is_file(), f"_toc.yml lists {f} but {f}.md does not exist"
+
+
+def test_every_chapter_file_is_in_the_toc():
+    listed = {ROOT / f"{f}.md" for f in toc_files()}
+    for md in BOOK.glob("*.md"):
+        assert md in listed, f"{md.name} exists in book/ but is not in _toc.yml"
+
+
+@pytest.mark.parametrize("path", chapter_paths(), ids=lambda p: p.stem)
+def test_chapter_is_a_myst_notebook(path):
+    meta, _ = split_front_matter(path.read_text(encoding="utf-8"))
+    fmt = meta["jupytext"]["text_representation"]
+    assert fmt["format_name"] == "myst"
+    assert meta["kernelspec"]["name"] == "python3"
+
+
+@pytest.mark.parametrize("path", chapter_paths(), ids=lambda p: p.stem)
+def test_chapter_header(path):
+    _, body = split_front_matter(path.read_text(encoding="utf-8"))
+    head = body[: body.find("```{code-cell}")]
+    assert re.search(r"^# \S", head, re.M), "chapter needs a '# English title' heading"
+    adm = re.search(r":::\{admonition\} The original article\n:class: original-article\n(.*?)\n:::", head, re.S)
+    assert adm, "chapter needs the ':::{admonition} The original article' block before its first cell"
+    for field, pattern in HEADER_FIELDS.items():
+        line = re.search(rf"^- \*\*{field}:\*\* (.+)$", adm.group(1), re.M)
+        assert line, f"header field {field!r} is missing"
+        assert re.search(pattern, line.group(1)), f"header field {field!r} does not match {pattern!r}: {line.group(1)!r}"
+    differs = re.search(r"^## What differs from the original\n+((?:- .+\n?)+)", head, re.M)
+    assert differs, "chapter needs a '## What differs from the original' list before its first cell"
+
+
+@pytest.mark.parametrize("path", chapter_paths(), ids=lambda p: p.stem)
+def test_first_cell_reports_device_and_mode(path):
+    body = path.read_text(encoding="utf-8")
+    first = re.search(r"```\{code-cell\}[^\n]*\n(.*?)```", body, re.S)
+    assert first, "chapter has no code cell"
+    assert "device_report(" in first.group(1), "the first cell must print blogcode.device_report()"
+    assert "set_seed(" in first.group(1), "the first cell must call blogcode.set_seed()"
+
+
+@pytest.mark.parametrize("path", chapter_paths(), ids=lambda p: p.stem)
+def test_chapter_never_installs_or_downloads(path):
+    body = path.read_text(encoding="utf-8")
+    for bad in ("pip install", "%pip", "!pip", "urlopen", "requests.get", "load_data("):
+        assert bad not in body, f"{path.name} contains {bad!r}: notebooks never install or download"
+
+
+def test_no_notebook_with_outputs_is_committed():
+    tracked = subprocess.run(
+        ["git", "ls-files", "*.ipynb"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert tracked == [], f"chapters are MyST markdown; do not commit notebooks: {tracked}"

@@ -1,0 +1,46 @@
+"""Tests of the package root: fast mode, seeds, device report."""
+
+import random
+
+import numpy as np
+import pytest
+
+import blogcode
+from blogcode import _read_fast_flag, device_report, fast_or_full, set_seed
+
+
+@pytest.mark.parametrize("raw, expected", [("1", True), ("true", True), ("YES", True), ("", False), ("0", False), ("off", False)])
+def test_fast_flag_parsing(raw, expected):
+    assert _read_fast_flag({"BLOGCODE_FAST": raw}) is expected
+    assert _read_fast_flag({}) is False
+
+
+def test_fast_flag_rejects_garbage():
+    with pytest.raises(ValueError, match="BLOGCODE_FAST"):
+        _read_fast_flag({"BLOGCODE_FAST": "maybe"})
+
+
+def test_fast_or_full_follows_flag(monkeypatch):
+    monkeypatch.setattr(blogcode, "FAST", True)
+    assert fast_or_full(1, 2) == 1
+    monkeypatch.setattr(blogcode, "FAST", False)
+    assert fast_or_full(1, 2) == 2
+
+
+def test_set_seed_repeats_python_numpy_and_tensorflow():
+    import tensorflow as tf
+
+    set_seed(3)
+    first = (random.random(), np.random.rand(), float(tf.random.uniform(())))
+    set_seed(3)
+    assert first == (random.random(), np.random.rand(), float(tf.random.uniform(())))
+    with pytest.raises(TypeError, match="seed"):
+        set_seed(1.5)
+    with pytest.raises(ValueError, match="seed"):
+        set_seed(-1)
+
+
+def test_device_report_names_the_device():
+    line = device_report()
+    assert line.startswith("TensorFlow 2.") and (line.endswith(" on CPU") or " on GPU:0" in line)
+    assert "on CPU" in device_report(uses_tensorflow=False)
