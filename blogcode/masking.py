@@ -519,7 +519,8 @@ def mask_support_table(layer_factories: dict, values, pad_length: int, pad_value
             except ValueError as err:  # some layers reject a propagated mask outright
                 lines = [line.strip() for line in str(err).splitlines() if line.strip()]
                 message = lines[1] if len(lines) > 1 and "Exception encountered" in lines[0] else lines[0]
-                row["Keras says"] = "error: " + message.replace("\x1b[1m", "").replace("\x1b[0m", "")[:80]
+                message = message.replace("\x1b[1m", "").replace("\x1b[0m", "")
+                row["Keras says"] = "error: " + message.split(". ")[0].rstrip(".")
                 rows.append(row)
                 continue
         row["passes mask on"] = bool(np.asarray(probe(padded_out)) == 1.0)

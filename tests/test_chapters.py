@@ -24,8 +24,11 @@ def toc_files() -> list[str]:
     return files
 
 
+NON_CHAPTERS = {"book/intro", "book/references"}
+
+
 def chapter_paths() -> list[Path]:
-    return [ROOT / f"{f}.md" for f in toc_files() if not f.endswith("intro")]
+    return [ROOT / f"{f}.md" for f in toc_files() if f not in NON_CHAPTERS]
 
 
 # Each header field is a bullet "- **Field:** value" inside the opening admonition.
