@@ -1,0 +1,293 @@
+"""Tests of blogcode.ellipse (chapter "Gluing two elliptical sheets").
+
+The reference values come from an independent mpmath computation written here:
+the quarter perimeter by tanh-sinh quadrature of the speed, the arc length in the
+other closed form ``a [E(m) - E(pi/2 - t | m)]`` with ``m = 1 - b**2/a**2``
+(mpmath's own elliptic integrals), and x(l), V as integrals over the parameter
+``t1`` of sheet 1 instead of over ``s``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import mpmath as mp
+import numpy as np
+import pytest
+
+from blogcode.ellipse import (
+    CRITERION_TOL,
+    EllipseArc,
+    criterion,
+    end_curvatures,
+    gluability_map,
+    glue,
+    glue_pair,
+    pair_min_criterion,
+    quarter_perimeter,
+    scale_to_quarter_perimeter,
+    tabulated_glue,
+)
+
+
+def mp_reference(sheet1, sheet2=None, dps=17):
+    """(l, x(l), V) with mpmath, independently of SciPy and of the module's method."""
+    sheet2 = sheet2 or sheet1
+    with mp.workdps(dps):
+        a1, b1, a2, b2 = (mp.mpf(v) for v in (*sheet1, *sheet2))
+        zero = mp.mpf(0)
+
+        def speed(a, b, t):
+            return mp.sqrt((a * mp.sin(t)) ** 2 + (b * mp.cos(t)) ** 2)
+
+        def s_of(a, b, t):
+            m = 1 - (b / a) ** 2
+            return a * (mp.ellipe(m) - mp.ellipe(mp.pi / 2 - t, m))
+
+        l1 = mp.quad(lambda u: speed(a1, b1, u), [0, mp.pi / 2])
+        l2 = mp.quad(lambda u: speed(a2, b2, u), [0, mp.pi / 2])
+        cache = {}
+
+        def pieces(t1):
+            if t1 not in cache:
+                s = s_of(a1, b1, t1)
+                t2 = mp.pi / 2 * (l1 - s) / l2
+                for _ in range(80):
+                    dt = (s_of(a2, b2, t2) - (l1 - s)) / speed(a2, b2, t2)
+                    t2 = min(max(t2 - dt, zero), mp.pi / 2)
+                    if abs(dt) < 16 * mp.eps:
+                        break
+                sp1, sp2 = speed(a1, b1, t1), speed(a2, b2, t2)
+                c = (a1 * mp.sin(t1) / sp1) ** 2 - (b2 * mp.cos(t2) / sp2) ** 2
+                root = mp.sqrt(max(c, zero)) * sp1  # sqrt(c) ds/dt1
+                cache[t1] = (root, 4 * b1 * mp.sin(t1) * b2 * mp.sin(t2) * root)
+            return cache[t1]
+
+        x = mp.quad(lambda t: pieces(t)[0], [0, mp.pi / 4, mp.pi / 2])
+        v = mp.quad(lambda t: pieces(t)[1], [0, mp.pi / 4, mp.pi / 2])
+        return float(l1), float(x), float(v)
+
+
+RTOL = 1e-10
+
+
+@pytest.mark.parametrize("a, b", [(2.0, 1.0), (1.0, 0.3), (3.0, 2.9)])
+def test_identical_sheets_match_mpmath(a, b):
+    l, x, v = mp_reference((a, b))
+    res = glue(a, b)
+    assert res.glues and res.min_criterion == 0.0
+    assert res.l == pytest.approx(l, rel=RTOL)
+    assert res.length == pytest.approx(x, rel=RTOL)
+    assert res.volume == pytest.approx(v, rel=RTOL)
+    assert res.x[-1] == res.length and res.x[0] == 0.0
+    assert np.all(np.diff(res.x) >= 0)
+
+
+def test_the_articles_example_values():
+    """a = 2, b = 1: pinned to 10 digits (mpmath values, computed once)."""
+    res = glue(2, 1)
+    assert res.l == pytest.approx(2.422112055136919, rel=1e-12)
+    assert res.length == pytest.approx(1.5697573788407435, rel=1e-11)
+    assert res.volume == pytest.approx(3.167463591858093, rel=1e-11)
+
+
+def test_circle_with_ellipse_matches_mpmath():
+    sheet1 = (2.0, 1.0)
+    circle = scale_to_quarter_perimeter(1.0, 1.0, quarter_perimeter(*sheet1))
+    l, x, v = mp_reference(sheet1, circle)
+    res = glue_pair(sheet1, circle)
+    assert res.glues
+    assert (res.l, res.length, res.volume) == pytest.approx((l, x, v), rel=RTOL)
+
+
+def test_sheet_bent_along_short_axis_in_a_pair_matches_mpmath():
+    sheet1 = (1.0, 1.5)  # a < b: allowed in glue_pair
+    sheet2 = scale_to_quarter_perimeter(1.0, 0.4, quarter_perimeter(*sheet1))
+    l, x, v = mp_reference(sheet1, sheet2)
+    res = glue_pair(sheet1, sheet2)
+    assert res.glues
+    assert (res.l, res.length, res.volume) == pytest.approx((l, x, v), rel=RTOL)
+
+
+def test_quarter_perimeter_closed_forms_agree():
+    from scipy.special import ellipe
+
+    for a, b in [(2, 1), (1, 1e-3), (5, 4.999), (1, 1)]:
+        l = quarter_perimeter(a, b)
+        assert l == pytest.approx(a * ellipe(1 - b**2 / a**2), rel=1e-14)
+        assert l == pytest.approx(float(a * mp.ellipe(1 - mp.mpf(b) ** 2 / a**2)), rel=1e-14)
+        assert quarter_perimeter(b, a) == l
+        assert EllipseArc(a, b).l == pytest.approx(l, rel=1e-14)
+    assert quarter_perimeter(3, 3) == pytest.approx(3 * math.pi / 2, rel=1e-15)
+
+
+def test_arc_inversion_round_trip_and_ends():
+    for a, b in [(2, 1), (1, 0.05), (0.3, 2.0)]:
+        arc = EllipseArc(a, b)
+        t = np.linspace(0, np.pi / 2, 101)
+        assert np.allclose(arc.t_of_s(arc.s_of_t(t)), t, atol=1e-13 * max(1, a / b, b / a))
+        assert arc.h(0.0) == 0.0 and arc.h(arc.l) == pytest.approx(b, rel=1e-15)
+        assert arc.g(0.0) == pytest.approx(a) and abs(arc.g(arc.l)) < 1e-14 * a
+        s = np.linspace(0, arc.l, 57)
+        assert np.allclose(arc.dh(s) ** 2 + arc.dg(s) ** 2, 1.0, atol=1e-14)
+        # h'(s) against a centred difference of h(s)
+        k = 1e-6 * arc.l
+        mid = s[1:-1]
+        assert np.allclose(arc.dh(mid), (arc.h(mid + k) - arc.h(mid - k)) / (2 * k), atol=1e-7)
+        assert arc.turning(0.0) == 0.0 and arc.turning(arc.l) == pytest.approx(np.pi / 2)
+    with pytest.raises(ValueError, match="s must"):
+        EllipseArc(2, 1).t_of_s(3.0)
+    with pytest.raises(ValueError, match="s must"):
+        EllipseArc(2, 1).t_of_s(np.nan)
+
+
+def test_criterion_identical_sheets_non_negative_zero_at_ends():
+    for q in [0.05, 0.3, 0.7, 0.999]:
+        arc = EllipseArc(1.0, q)
+        s = np.linspace(0, arc.l, 1001)
+        c = criterion(arc, arc, s)
+        assert abs(c[0]) < 1e-15 and abs(c[-1]) < 1e-15
+        assert c[1:-1].min() > 0
+        # symmetric about l/2 for identical sheets
+        assert np.allclose(c, c[::-1], atol=1e-13)
+        # near s = 0: c ~ (a^2/b^4 - b^2/a^4) s^2
+        k0, kl = end_curvatures(1.0, q)
+        s0 = 1e-4 * q**2
+        assert criterion(arc, arc, s0) == pytest.approx((k0**2 - kl**2) * s0**2, rel=1e-2)
+
+
+def test_circle_is_flat_and_short_axis_bending_is_the_negative():
+    res = glue(1.5, 1.5)
+    assert res.glues and np.max(np.abs(res.c)) < 1e-13
+    assert res.length < 1e-6 and res.volume < 1e-6
+    s = np.linspace(0, EllipseArc(2, 1).l, 301)
+    assert np.allclose(criterion((1, 2), (1, 2), s), -criterion((2, 1), (2, 1), s), atol=1e-14)
+    # a sheet glued to its own turned copy: c = 0 identically
+    assert np.max(np.abs(criterion((2, 1), (1, 2), s))) < 1e-13
+
+
+def test_pair_that_does_not_glue():
+    res = glue_pair((1.0, 2.0), (1.0, 2.0))
+    assert not res.glues
+    assert res.min_criterion < -0.1 and 0 < res.argmin_s < res.l
+    assert math.isnan(res.length) and math.isnan(res.volume) and np.all(np.isnan(res.x))
+
+
+def test_gluability_map_properties():
+    q = np.array([0.3, 0.6, 1.0, 1.7, 3.0])
+    min_c, where, reason = gluability_map(q, n=201)
+    assert np.all(np.diag(min_c)[:3] == 0.0)  # identical sheets with a >= b glue
+    assert np.all(np.diag(min_c)[3:] < 0)  # identical sheets bent along the short axis do not
+    assert np.allclose(min_c, min_c.T, atol=1e-12)  # swapping the sheets mirrors s
+    product = q[None, :] * q[:, None]
+    assert np.all((reason == 0) == (product <= 1 + 1e-12))
+    assert set(np.unique(reason)) <= {0, 3}
+    assert pair_min_criterion((2, 1), (7, 5)) == (0.0, 0.0)
+
+
+def test_scale_to_quarter_perimeter():
+    a, b = scale_to_quarter_perimeter(3.0, 1.0, 2.5)
+    assert b / a == pytest.approx(1 / 3, rel=1e-15)
+    assert quarter_perimeter(a, b) == pytest.approx(2.5, rel=1e-14)
+
+
+def test_mismatched_quarter_perimeters_raise():
+    with pytest.raises(ValueError, match="quarter perimeters"):
+        glue_pair((2, 1), (2, 1.001))
+    l = quarter_perimeter(2, 1)
+    a2, b2 = scale_to_quarter_perimeter(1, 1, l * (1 + 5e-9))
+    with pytest.raises(ValueError, match="quarter perimeters"):
+        glue_pair((2, 1), (a2, b2))
+    a2, b2 = scale_to_quarter_perimeter(1, 1, l * (1 + 2e-10))
+    assert glue_pair((2, 1), (a2, b2)).glues
+
+
+BAD = [0, -1.0, float("nan"), float("inf"), -float("inf"), "2", None, True]
+
+
+@pytest.mark.parametrize("bad", BAD, ids=repr)
+def test_bad_sizes_raise_naming_the_argument(bad):
+    with pytest.raises(ValueError, match=r"^a must"):
+        glue(bad, 1.0)
+    with pytest.raises(ValueError, match=r"^b must"):
+        glue(2.0, bad)
+    with pytest.raises(ValueError, match=r"^a must"):
+        quarter_perimeter(bad, 1.0)
+    with pytest.raises(ValueError, match=r"^b must"):
+        quarter_perimeter(1.0, bad)
+    with pytest.raises(ValueError, match=r"^l must"):
+        scale_to_quarter_perimeter(1.0, 1.0, bad)
+    with pytest.raises(ValueError, match=r"^a1 must"):
+        glue_pair((bad, 1.0), (2.0, 1.0))
+    with pytest.raises(ValueError, match=r"^b2 must"):
+        glue_pair((2.0, 1.0), (2.0, bad))
+    with pytest.raises(ValueError, match=r"^a must"):
+        EllipseArc(bad, 1.0)
+
+
+def test_long_axis_rule_and_other_arguments():
+    with pytest.raises(ValueError, match=r"a=1.0 < b=2.0"):
+        glue(1.0, 2.0)
+    with pytest.raises(ValueError, match=r"a=1.0 < b=2.0"):
+        tabulated_glue(1.0, 2.0, step=1e-3)
+    with pytest.raises(ValueError, match="sheet must be a pair"):
+        glue_pair((2.0, 1.0, 3.0), (2.0, 1.0))
+    with pytest.raises(ValueError, match="^n must"):
+        glue(2.0, 1.0, n=2)
+    with pytest.raises(ValueError, match="^step must"):
+        tabulated_glue(2.0, 1.0, step=0.0)
+    with pytest.raises(ValueError, match="ratios"):
+        gluability_map([0.5, -1.0])
+
+
+def test_tabulation_scheme_converges_like_sqrt_step():
+    exact = glue(2.0, 1.0)
+    errs = []
+    for step in (1e-3, 1e-4):
+        tab = tabulated_glue(2.0, 1.0, step=step)
+        assert tab.glues and tab.min_criterion > -10 * step
+        errs.append([abs(tab.l / exact.l - 1), abs(tab.length / exact.length - 1), abs(tab.volume / exact.volume - 1)])
+    errs = np.array(errs)
+    assert np.all(errs[0] > 1e-3) and np.all(errs[1] < errs[0])
+    # the missing piece near y = b scales like sqrt(step): a factor ~ sqrt(10) per decade
+    assert 2.0 < errs[0, 0] / errs[1, 0] < 4.5
+
+
+def test_widget_builders_run_headless():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from blogcode.ellipse_widgets import (
+        LiveExplorer,
+        LivePairExplorer,
+        explorer_figure,
+        pair_explorer_figure,
+    )
+
+    fig = explorer_figure([0.4, 0.7, 1.0], n=41)
+    assert len(fig.data) == 3 * 9 and len(fig.layout.sliders[0].steps) == 3
+    fig = pair_explorer_figure((2.0, 1.0), [0.5, 3.0], n=41)
+    texts = [tr.text[0] for tr in fig.data if tr.type == "scatter" and tr.mode == "text"]
+    assert "does not glue" in texts[1] and "x(l)" in texts[0]
+    live = LiveExplorer(2.0, 1.0, n=41)
+    assert "x(l) = 1.5697" in live.numbers.value
+    live.b.value = 3.0  # a < b: no solid, the message says why
+    assert live.result is None and "a=2.0 < b=3.0" in live.numbers.value
+    pair = LivePairExplorer(2.0, 1.0, 1.0, 1.0, n=41)
+    assert pair.result.glues and pair.result.sheet2[0] == pytest.approx(pair.result.sheet2[1])
+
+
+def test_edge_curve_at_interior_points():
+    """x(s) at the output points against adaptive quadrature of sqrt(c), and
+    independent of the output grid."""
+    from scipy.integrate import quad
+
+    arc = EllipseArc(2.0, 1.0)
+    res = glue(2.0, 1.0, n=101)
+    fine = glue(2.0, 1.0, n=1001)
+    assert np.max(np.abs(res.x - fine.x[::10])) < 1e-14
+    for k in (1, 17, 50, 99):
+        ref, _ = quad(lambda u: math.sqrt(max(float(criterion(arc, arc, u)), 0.0)), 0.0, res.s[k],
+                      epsabs=1e-13, epsrel=1e-13, limit=200)
+        assert res.x[k] == pytest.approx(ref, abs=1e-12)
+    assert np.allclose(res.y, arc.h(res.s)) and np.allclose(res.z, arc.h(res.l - res.s))
