@@ -130,6 +130,22 @@ def _check_no_nan_at_real_positions(x: tf.Tensor, mask: tf.Tensor, name: str = "
             raise ValueError(f"{name} contains NaN at unmasked (real) positions")
 
 
+def _prepare(x, mask, axis: int, name: str = "x"):
+    """Validate and align the arguments of a masked reduction.
+
+    Returns ``(x, mask, axis, to_numpy)``: ``x`` as a float tensor, ``mask`` as
+    a bool tensor of x's full shape, ``axis`` non-negative, and whether the
+    caller should hand back NumPy.
+    """
+    to_numpy = _is_numpy_like(x) and _is_numpy_like(mask)
+    x = _as_float(x, name)
+    axis = _normalise_axis(axis, x.shape.rank)
+    _check_axis_not_empty(x, axis, name)
+    mask = _broadcast_mask(mask, x)
+    _check_no_nan_at_real_positions(x, mask, name)
+    return x, tf.broadcast_to(mask, tf.shape(x)), axis, to_numpy
+
+
 def _back(result: tf.Tensor, to_numpy: bool):
     return result.numpy() if to_numpy else result
 
@@ -172,13 +188,7 @@ def sequence_mask(lengths, maxlen: int | None = None):
 def masked_mean(x, mask, axis: int = 1):
     """Mean of ``x`` over ``axis`` counting real positions only:
     ``sum(x where mask) / sum(mask)``. A fully masked slice gives 0."""
-    to_numpy = _is_numpy_like(x) and _is_numpy_like(mask)
-    x = _as_float(x, "x")
-    axis = _normalise_axis(axis, x.shape.rank)
-    _check_axis_not_empty(x, axis)
-    mask = _broadcast_mask(mask, x)
-    _check_no_nan_at_real_positions(x, mask)
-    mask = tf.broadcast_to(mask, tf.shape(x))
+    x, mask, axis, to_numpy = _prepare(x, mask, axis)
     total = tf.reduce_sum(tf.where(mask, x, tf.zeros_like(x)), axis=axis)
     count = tf.reduce_sum(tf.cast(mask, x.dtype), axis=axis)
     result = tf.math.divide_no_nan(total, count)
@@ -193,13 +203,7 @@ def masked_max(x, mask, axis: int = 1):
     returns ``-1e10`` for an all-padding row. ``where`` with ``-inf`` has
     neither problem.
     """
-    to_numpy = _is_numpy_like(x) and _is_numpy_like(mask)
-    x = _as_float(x, "x")
-    axis = _normalise_axis(axis, x.shape.rank)
-    _check_axis_not_empty(x, axis)
-    mask = _broadcast_mask(mask, x)
-    _check_no_nan_at_real_positions(x, mask)
-    mask = tf.broadcast_to(mask, tf.shape(x))
+    x, mask, axis, to_numpy = _prepare(x, mask, axis)
     neg_inf = tf.fill(tf.shape(x), tf.constant(-np.inf, x.dtype))
     result = tf.reduce_max(tf.where(mask, x, neg_inf), axis=axis)
     any_real = tf.reduce_any(mask, axis=axis)
@@ -213,13 +217,7 @@ def masked_softmax(logits, mask, axis: int = -1):
     A fully masked slice returns all zeros (not NaN, not a uniform
     distribution over padding).
     """
-    to_numpy = _is_numpy_like(logits) and _is_numpy_like(mask)
-    logits = _as_float(logits, "logits")
-    axis = _normalise_axis(axis, logits.shape.rank)
-    _check_axis_not_empty(logits, axis, "logits")
-    mask = _broadcast_mask(mask, logits)
-    _check_no_nan_at_real_positions(logits, mask, "logits")
-    mask = tf.broadcast_to(mask, tf.shape(logits))
+    logits, mask, axis, to_numpy = _prepare(logits, mask, axis, "logits")
     neg_inf = tf.fill(tf.shape(logits), tf.constant(-np.inf, logits.dtype))
     masked = tf.where(mask, logits, neg_inf)
     # Subtract the max of the real entries for stability; an all-padding row
