@@ -18,13 +18,14 @@ functions, so the static and live explorers always show the same numbers.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 
 import plotly.graph_objects as go
 import plotly.io as pio
 from IPython.display import display
 
-__all__ = ["show_figure", "stepped_figure", "figure_html", "markdown_table"]
+__all__ = ["show_figure", "stepped_figure", "figure_html", "figure_label", "markdown_table"]
 
 
 def figure_html(fig: go.Figure, div_id: str | None = None) -> str:
@@ -53,11 +54,31 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence]) -> str:
     return "\n".join([line(header), line(["---"] * len(header))] + [line(r) for r in rows])
 
 
-def show_figure(fig: go.Figure, div_id: str | None = None) -> None:
-    """Display ``fig`` so that it is interactive in JupyterLab and in the book."""
+def figure_label(fig: go.Figure) -> str:
+    """Alt text for a plotly figure: its title, and what its slider does.
+
+    Plotly draws into a ``<div>`` (SVG/WebGL), which has no ``alt`` attribute;
+    ``show_figure`` puts this text on the container as ``aria-label``."""
+    title = fig.layout.title.text or "untitled figure"
+    label = f"Interactive plotly figure: {title}."
+    for slider in fig.layout.sliders or ():
+        prefix = ((slider.currentvalue.prefix or "") if slider.currentvalue else "").strip().rstrip(":")
+        n = len(slider.steps or ())
+        label += (f" A slider below it{f' ({prefix})' if prefix else ''} switches between"
+                  f" {n} precomputed cases; the current case is printed above the slider.")
+    return label
+
+
+def show_figure(fig: go.Figure, div_id: str | None = None, alt: str | None = None) -> None:
+    """Display ``fig`` so that it is interactive in JupyterLab and in the book.
+
+    In the book the figure's ``<div>`` sits in a container with ``role="figure"``
+    and ``aria-label`` = ``alt`` (default: ``figure_label(fig)``), its alt text."""
+    label = html.escape(alt if alt is not None else figure_label(fig), quote=True)
     bundle = {
         "application/vnd.plotly.v1+json": fig.to_plotly_json(),
-        "text/html": figure_html(fig, div_id=div_id),
+        "text/html": (f'<div class="blogcode-figure" role="figure" aria-label="{label}">'
+                      f"{figure_html(fig, div_id=div_id)}</div>"),
         "text/plain": f"<plotly figure: {fig.layout.title.text or 'untitled'}>",
     }
     display(bundle, raw=True)

@@ -82,3 +82,17 @@ def test_padding_live_widget_builds_and_reacts():
     assert slider.value == 8
     text.value = "1, 2, 3, 4, 5, 6, 7, 8, 9, 10"   # longer than the padded length
     assert slider.value == 10                       # the widget pads to at least the length
+
+
+def test_show_figure_gives_the_figure_alt_text(monkeypatch):
+    import blogcode.widgets as W
+
+    shown = []
+    monkeypatch.setattr(W, "display", lambda bundle, raw: shown.append(bundle))
+    steps = [(f"k={k}", [go.Scatter(y=[k, k])]) for k in range(3)]
+    W.show_figure(stepped_figure(steps, slider_label="k", layout={"title": 'A "quoted" <title>'}))
+    html = shown[0]["text/html"]
+    assert html.startswith('<div class="blogcode-figure" role="figure" aria-label="Interactive plotly figure: ')
+    assert "&quot;quoted&quot; &lt;title&gt;" in html and "A slider below it (k) switches between 3" in html
+    W.show_figure(go.Figure(), alt="custom")
+    assert 'aria-label="custom"' in shown[1]["text/html"]
