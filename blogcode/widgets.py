@@ -19,6 +19,7 @@ functions, so the static and live explorers always show the same numbers.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Sequence
 
 import plotly.graph_objects as go
@@ -60,6 +61,8 @@ def figure_label(fig: go.Figure) -> str:
     Plotly draws into a ``<div>`` (SVG/WebGL), which has no ``alt`` attribute;
     ``show_figure`` puts this text on the container as ``aria-label``."""
     title = fig.layout.title.text or "untitled figure"
+    # Plotly titles may hold <br> and <sub>; alt text is plain text.
+    title = re.sub(r"<[^>]+>", "", re.sub(r"\s*<br\s*/?>\s*", "; ", title)).strip()
     label = f"Interactive plotly figure: {title}."
     for slider in fig.layout.sliders or ():
         prefix = ((slider.currentvalue.prefix or "") if slider.currentvalue else "").strip().rstrip(":")

@@ -90,9 +90,11 @@ def test_show_figure_gives_the_figure_alt_text(monkeypatch):
     shown = []
     monkeypatch.setattr(W, "display", lambda bundle, raw: shown.append(bundle))
     steps = [(f"k={k}", [go.Scatter(y=[k, k])]) for k in range(3)]
-    W.show_figure(stepped_figure(steps, slider_label="k", layout={"title": 'A "quoted" <title>'}))
+    W.show_figure(stepped_figure(steps, slider_label="k", layout={"title": 'A "quoted" & <b>bold</b> title'}))
     html = shown[0]["text/html"]
     assert html.startswith('<div class="blogcode-figure" role="figure" aria-label="Interactive plotly figure: ')
-    assert "&quot;quoted&quot; &lt;title&gt;" in html and "A slider below it (k) switches between 3" in html
+    assert "A &quot;quoted&quot; &amp; bold title." in html and "A slider below it (k) switches between 3" in html
+    W.show_figure(go.Figure(layout={"title": "Solid<br><sub>l = 2.4</sub>"}))
+    assert 'aria-label="Interactive plotly figure: Solid; l = 2.4."' in shown[1]["text/html"]
     W.show_figure(go.Figure(), alt="custom")
-    assert 'aria-label="custom"' in shown[1]["text/html"]
+    assert 'aria-label="custom"' in shown[2]["text/html"]
