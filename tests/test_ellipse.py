@@ -91,18 +91,16 @@ def test_the_articles_example_values():
     assert res.volume == pytest.approx(3.167463591858093, rel=1e-11)
 
 
-def test_circle_with_ellipse_matches_mpmath():
-    sheet1 = (2.0, 1.0)
-    circle = scale_to_quarter_perimeter(1.0, 1.0, quarter_perimeter(*sheet1))
-    l, x, v = mp_reference(sheet1, circle)
-    res = glue_pair(sheet1, circle)
-    assert res.glues
-    assert (res.l, res.length, res.volume) == pytest.approx((l, x, v), rel=RTOL)
-
-
-def test_sheet_bent_along_short_axis_in_a_pair_matches_mpmath():
-    sheet1 = (1.0, 1.5)  # a < b: allowed in glue_pair
-    sheet2 = scale_to_quarter_perimeter(1.0, 0.4, quarter_perimeter(*sheet1))
+@pytest.mark.parametrize(
+    "sheet1, partner",
+    [
+        ((2.0, 1.0), (1.0, 1.0)),  # ellipse + circle
+        ((1.0, 1.5), (1.0, 0.4)),  # a < b: allowed in glue_pair
+    ],
+    ids=["ellipse-circle", "short-axis-sheet"],
+)
+def test_pairs_match_mpmath(sheet1, partner):
+    sheet2 = scale_to_quarter_perimeter(*partner, quarter_perimeter(*sheet1))
     l, x, v = mp_reference(sheet1, sheet2)
     res = glue_pair(sheet1, sheet2)
     assert res.glues
