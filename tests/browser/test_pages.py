@@ -81,7 +81,9 @@ def test_page_weight(visits, name):
     v = _visit(visits, name)
     plotly = [u for u, _ in v.requests if u.split("?")[0].endswith("/plotly.min.js")]
     mathjax = [u for u, _ in v.requests if u.split("?")[0].endswith("/tex-chtml.js")]
-    assert len(plotly) <= 1, f"{name}: plotly.min.js requested {len(plotly)} times"
+    # plotly.js (4.8 MB) is loaded once on pages with figures and not at all elsewhere.
+    expected = 1 if v.facts["figures"] else 0
+    assert len(plotly) == expected, f"{name}: plotly.min.js requested {len(plotly)} times, expected {expected}"
     assert len(mathjax) <= 1, f"{name}: MathJax requested {len(mathjax)} times"
     assert v.transferred < PAGE_BUDGET_BYTES, (
         f"{name}: {v.transferred / 1e6:.2f} MB transferred, budget {PAGE_BUDGET_BYTES / 1e6:.0f} MB; "
