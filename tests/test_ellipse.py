@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 
 from blogcode.ellipse import (
-    CRITERION_TOL,
     EllipseArc,
     criterion,
     end_curvatures,
