@@ -1,6 +1,8 @@
 """Tests of blogcode.data: the offline datasets load, have the documented shapes, and the
 headline rule recovers real articles."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -47,12 +49,13 @@ def test_peoples_daily_articles_and_headlines():
     assert 1700 < len(pairs) < 2000
     for headline, lead in pairs:
         assert 4 <= len(headline) <= 40 and len(lead) >= 1
-        assert not lead.startswith(("本报", "新华社"))
+        assert not re.match(r"(据)?(本报|新华社)[^，。]{0,16}?(电|讯|记者)", lead), lead
 
 
 def test_strip_dateline():
     assert data.strip_dateline("本报北京１月４日讯记者李建兴报道：根据规定") == "根据规定"
     assert data.strip_dateline("据新华社南宁１月２３日电（记者衡志诚）今天上午") == "今天上午"
+    assert data.strip_dateline("新华社记者胡晓梦、本报记者吴亚明报道：新年将至") == "新年将至"
     assert data.strip_dateline("今天上午，北京") == "今天上午，北京"
 
 
