@@ -1,0 +1,105 @@
+"""Cost of the optimizer wrappers per training step, measured side by side.
+
+Chapter: "Lookahead and LazyOptimizer" (book/lookahead.md). Run from the repository root:
+
+    .venv/bin/python benchmarks/lazy.py [--vocab 20000] [--dim 128] [--batch 32] [--maxlen 80] [--steps 50] [--repeat 5]
+
+One embedding-bag model (Embedding -> average -> Dense) and one compiled training
+step (tf.function) per optimizer: Adam, LazyOptimizer(Adam) in both modes,
+Lookahead(Adam) and Lookahead(LazyOptimizer(Adam)). Each is timed for --steps steps,
+--repeat times, the optimizers interleaved, in one process; the best time of each is
+reported as a ratio to Adam's. The lazy wrapper copies the embedding table (and, in the
+standard mode, Adam's two moment tables) once per step, so its overhead grows with the
+table, not with the batch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from blogcode import device_report, set_seed  # noqa: E402
+from blogcode.optimizers.lazy import LazyOptimizer  # noqa: E402
+from blogcode.optimizers.lookahead import Lookahead  # noqa: E402
+
+OPTIMIZERS = {
+    "Adam": lambda emb: keras.optimizers.Adam(1e-3),
+    "LazyOptimizer(Adam), author": lambda emb: LazyOptimizer(keras.optimizers.Adam(1e-3), emb, mode="author"),
+    "LazyOptimizer(Adam), standard": lambda emb: LazyOptimizer(keras.optimizers.Adam(1e-3), emb, mode="standard"),
+    "Lookahead(Adam)": lambda emb: Lookahead(keras.optimizers.Adam(1e-3)),
+    "Lookahead(LazyOptimizer(Adam))": lambda emb: Lookahead(LazyOptimizer(keras.optimizers.Adam(1e-3), emb)),
+}
+
+
+def make_step(name, args, x, y):
+    model = keras.Sequential(
+        [
+            keras.Input((args.maxlen,), dtype="int32"),
+            keras.layers.Embedding(args.vocab, args.dim, name="embedding"),
+            keras.layers.GlobalAveragePooling1D(),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+    optimizer = OPTIMIZERS[name](model.get_layer("embedding"))
+    optimizer.build(model.trainable_variables)
+    loss_fn = keras.losses.BinaryCrossentropy()
+
+    @tf.function
+    def step():
+        with tf.GradientTape() as tape:
+            loss = loss_fn(y, model(x, training=True))
+        optimizer.apply(tape.gradient(loss, model.trainable_variables), model.trainable_variables)
+        return loss
+
+    step()  # trace
+    return step
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--vocab", type=int, default=20000)
+    parser.add_argument("--dim", type=int, default=128)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--maxlen", type=int, default=80)
+    parser.add_argument("--steps", type=int, default=50)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args(argv)
+    for name in ("vocab", "dim", "batch", "maxlen", "steps", "repeat"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name} must be >= 1")
+
+    set_seed(0)
+    rng = np.random.default_rng(0)
+    x = tf.constant(rng.integers(0, args.vocab, size=(args.batch, args.maxlen)), dtype=tf.int32)
+    y = tf.constant(rng.integers(0, 2, size=(args.batch, 1)), dtype=tf.float32)
+    steps = {name: make_step(name, args, x, y) for name in OPTIMIZERS}
+    best = {name: float("inf") for name in OPTIMIZERS}
+    for _ in range(args.repeat):
+        for name, step in steps.items():
+            start = time.perf_counter()
+            for _ in range(args.steps):
+                loss = step()
+            loss.numpy()
+            best[name] = min(best[name], (time.perf_counter() - start) / args.steps)
+
+    print(device_report(), "|", platform.processor() or platform.machine())
+    print(f"embedding {args.vocab} x {args.dim}, batch {args.batch} x {args.maxlen} tokens, "
+          f"best of {args.repeat} x {args.steps} steps, interleaved")
+    width = max(map(len, OPTIMIZERS))
+    for name, seconds in best.items():
+        print(f"{name:{width}s}  {seconds * 1e3:8.2f} ms/step  ratio to Adam {seconds / best['Adam']:5.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

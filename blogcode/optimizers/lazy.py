@@ -1,0 +1,273 @@
+"""LazyOptimizer: update an embedding row only when its token is in the batch.
+
+Used by the chapter "Lookahead and LazyOptimizer" (book/lookahead.md, article 6869).
+
+A momentum optimizer keeps moving an embedding row after its token has left the
+batch: the gradient of the row is zero, its momentum is not. ``LazyOptimizer``
+wraps any Keras 3 optimizer and, for the embedding matrices it is given, keeps
+the rows that were not sampled exactly as they were:
+
+* ``mode="author"`` (the article's variant): the inner optimizer updates its
+  moment estimates for every row as usual, but only sampled rows receive the
+  parameter update;
+* ``mode="standard"`` (TF Addons' LazyAdam, PyTorch's SparseAdam): the moment
+  estimates of unsampled rows are frozen too.
+
+Which rows were sampled is read from the gradient. In TensorFlow the gradient of
+an embedding lookup is a ``tf.IndexedSlices`` whose ``indices`` are the looked-up
+rows (``detect="indices"``, exact). The article's heuristic, "a row whose gradient
+has no zero component", and its later fix, "a row with at least one non-zero
+component", are available as ``detect="all_nonzero"`` / ``"any_nonzero"`` so the
+chapter can show where they go wrong.
+
+The wrapper lets the inner optimizer do its normal step, then restores the rows
+that must not move from a copy taken just before. That works for any inner
+optimizer, costs one temporary copy of each embedding matrix per step (plus one
+of each of its moment matrices in the "standard" mode), and makes unsampled rows
+bit-identical to their old values by construction.
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+__all__ = ["LazyOptimizer", "sampled_rows", "slot_variables", "DETECT_RULES", "LAZY_MODES"]
+
+LAZY_MODES = ("author", "standard")
+DETECT_RULES = ("indices", "all_nonzero", "any_nonzero")
+
+
+def _check_inner_optimizer(optimizer) -> None:
+    if not isinstance(optimizer, keras.optimizers.Optimizer):
+        raise TypeError(
+            f"optimizer must be a keras.optimizers.Optimizer, got {type(optimizer).__name__}"
+        )
+
+
+def slot_variables(optimizer, variable) -> list:
+    """The per-variable state (momentum, Adam's m and v, ...) that a built Keras 3
+    ``optimizer`` keeps for ``variable``.
+
+    Keras names such a slot ``{variable.path with '/' -> '_'}_{slot name}`` and
+    gives it the variable's shape; EMA averages and gradient accumulators are not
+    moment estimates and are left out.
+    """
+    if not optimizer.built:
+        raise ValueError("optimizer must be built before its slot variables can be listed")
+    prefix = variable.path.replace("/", "_") + "_"
+    others = [v.path.replace("/", "_") + "_" for v in optimizer._trainable_variables if v is not variable]
+    excluded = {id(v) for v in getattr(optimizer, "_model_variables_moving_average", None) or [] if v is not None}
+    excluded |= {id(v) for v in getattr(optimizer, "_accumulated_gradients", None) or [] if v is not None}
+    slots = []
+    for slot in optimizer.variables:
+        if id(slot) in excluded or tuple(slot.shape) != tuple(variable.shape):
+            continue
+        if not slot.name.startswith(prefix):
+            continue
+        # Another variable whose path extends this one ("emb" vs "emb_2") owns the slot.
+        if any(len(o) > len(prefix) and slot.name.startswith(o) for o in others):
+            continue
+        slots.append(slot)
+    return slots
+
+
+def sampled_rows(gradient, num_rows: int, detect: str = "indices") -> tf.Tensor:
+    """Boolean vector of length ``num_rows``: which rows of an embedding matrix
+    count as "sampled in this batch" according to ``detect``.
+
+    ``"indices"`` reads the rows named by a ``tf.IndexedSlices`` gradient;
+    ``"all_nonzero"`` (the article) calls a row sampled when none of its gradient
+    components is zero; ``"any_nonzero"`` when at least one is not zero.
+    """
+    if detect not in DETECT_RULES:
+        raise ValueError(f"detect must be one of {DETECT_RULES}, got {detect!r}")
+    if isinstance(num_rows, bool) or not isinstance(num_rows, int) or num_rows < 1:
+        raise ValueError(f"num_rows must be a positive int, got {num_rows!r}")
+    if detect == "indices":
+        if not isinstance(gradient, tf.IndexedSlices):
+            raise ValueError(
+                "detect='indices' needs the embedding gradient as tf.IndexedSlices, got a dense "
+                f"{type(gradient).__name__}; something (a regulariser, a dense use of the matrix) "
+                "made it dense. Use detect='any_nonzero' or keep the regulariser in the optimizer."
+            )
+        indices = tf.cast(gradient.indices, tf.int32)
+        counts = tf.math.unsorted_segment_sum(tf.ones_like(indices), indices, num_rows)
+        return counts > 0
+    dense = tf.convert_to_tensor(gradient)
+    if dense.shape.rank is None or dense.shape.rank < 1 or dense.shape[0] != num_rows:
+        raise ValueError(f"gradient must have {num_rows} rows, got shape {dense.shape}")
+    nonzero = tf.reshape(tf.not_equal(dense, 0), [num_rows, -1])
+    if detect == "all_nonzero":
+        return tf.reduce_all(nonzero, axis=1)
+    return tf.reduce_any(nonzero, axis=1)
+
+
+class _Untracked:
+    """Holds model variables without Keras' attribute tracking adding them to
+    the optimizer's own state (they belong to the model)."""
+
+    def __init__(self, items):
+        self.items = list(items)
+
+
+def _embedding_reference(item):
+    """A variable, or a path string, for one entry of ``embeddings``."""
+    if isinstance(item, keras.layers.Embedding):
+        return item  # resolved at build time: the layer may not be built yet
+    if isinstance(item, (keras.Variable, tf.Variable)):
+        return item
+    if isinstance(item, str):
+        return item  # a variable path, as stored by get_config
+    raise TypeError(
+        "embeddings must be keras.layers.Embedding layers, variables or variable paths, "
+        f"got {type(item).__name__}"
+    )
+
+
+def _same_path_below_model(a: str, b: str) -> bool:
+    return a.endswith("/" + b) or b.endswith("/" + a)
+
+
+def _resolve(reference, var_list):
+    if isinstance(reference, keras.layers.Embedding):
+        if not reference.built:
+            raise ValueError(f"embeddings: layer {reference.name!r} is not built yet")
+        reference = reference.embeddings
+    if isinstance(reference, str):
+        matches = [v for v in var_list if v.path == reference]
+        if not matches:
+            # A reloaded model may name its variables with or without the model's
+            # prefix ("sequential/emb/embeddings" vs "emb/embeddings").
+            matches = [v for v in var_list if _same_path_below_model(v.path, reference)]
+    else:
+        matches = [v for v in var_list if v is reference]
+    if len(matches) != 1:
+        name = reference if isinstance(reference, str) else reference.path
+        raise ValueError(f"embeddings: {name!r} is not among the variables the optimizer trains")
+    return matches[0]
+
+
+@keras.saving.register_keras_serializable(package="blogcode")
+class LazyOptimizer(keras.optimizers.Optimizer):
+    """Wrap ``optimizer`` so that embedding rows absent from the batch do not move.
+
+    Args:
+        optimizer: any Keras 3 optimizer (Adam, SGD with momentum, AdamW, ...).
+        embeddings: ``keras.layers.Embedding`` layers, their ``embeddings``
+            variables, or variable paths (one item or a list).
+        mode: ``"author"`` (moments of all rows keep updating, only sampled rows
+            move) or ``"standard"`` (moments of unsampled rows are frozen too).
+        detect: how a sampled row is recognised, see :func:`sampled_rows`.
+    """
+
+    def __init__(self, optimizer, embeddings, mode="author", detect="indices", name=None, **kwargs):
+        _check_inner_optimizer(optimizer)
+        if getattr(optimizer, "gradient_accumulation_steps", None):
+            # The rows to keep are read from one batch, the update would come from several.
+            raise ValueError("optimizer: gradient_accumulation_steps is not supported inside LazyOptimizer")
+        if mode not in LAZY_MODES:
+            raise ValueError(f"mode must be one of {LAZY_MODES}, got {mode!r}")
+        if detect not in DETECT_RULES:
+            raise ValueError(f"detect must be one of {DETECT_RULES}, got {detect!r}")
+        if not isinstance(embeddings, (list, tuple)):
+            embeddings = [embeddings]
+        if len(embeddings) == 0:
+            raise ValueError("embeddings must name at least one embedding")
+        references = [_embedding_reference(e) for e in embeddings]
+        if kwargs:
+            raise ValueError(f"LazyOptimizer takes no base optimizer arguments; set them on optimizer: {sorted(kwargs)}")
+        super().__init__(learning_rate=0.0, name=name)
+        self.inner_optimizer = optimizer
+        self.mode = mode
+        self.detect = detect
+        self._embedding_references = _Untracked(references)
+        self._embedding_variables = _Untracked([])
+
+    def build(self, var_list):
+        var_list = list(var_list)
+        self.inner_optimizer.build(var_list)
+        resolved = [_resolve(r, var_list) for r in self._embedding_references.items]
+        self._embedding_variables = _Untracked(resolved)
+        super().build(var_list)
+
+    @property
+    def embedding_variables(self) -> list:
+        return list(self._embedding_variables.items)
+
+    @property
+    def variables(self):
+        return self._variables + self.inner_optimizer.variables
+
+    @property
+    def learning_rate(self):
+        return self.inner_optimizer.learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, learning_rate):
+        self.inner_optimizer.learning_rate = learning_rate
+
+    @property
+    def iterations(self):
+        return self.inner_optimizer.iterations
+
+    def _frozen_state(self, variable) -> list:
+        """What must not change in an unsampled row: the row, and in the
+        standard mode also the inner optimizer's moments for it."""
+        if self.mode == "standard":
+            return [variable] + slot_variables(self.inner_optimizer, variable)
+        return [variable]
+
+    def apply(self, grads, trainable_variables=None):
+        if trainable_variables is None:
+            if not self.built:
+                raise ValueError("call build(variables) or pass trainable_variables on the first apply")
+            trainable_variables = self._trainable_variables
+        else:
+            trainable_variables = list(trainable_variables)
+            if not self.built:
+                with keras.name_scope(self.name, caller=self):
+                    self.build(trainable_variables)
+        grads = list(grads)
+        embedding_ids = {id(v) for v in self._embedding_variables.items}
+        restores = []  # (row mask, state variable, copy before the step)
+        for grad, variable in zip(grads, trainable_variables):
+            if grad is None or id(variable) not in embedding_ids:
+                continue
+            mask = sampled_rows(grad, int(variable.shape[0]), self.detect)
+            for state in self._frozen_state(variable):
+                # Reading the value now orders this copy before the inner update.
+                restores.append((mask, state, tf.identity(state.value)))
+        self.inner_optimizer.apply(grads, trainable_variables)
+        for mask, state, before in restores:
+            row_mask = tf.reshape(mask, [-1] + [1] * (len(state.shape) - 1))
+            state.assign(tf.where(row_mask, state.value, before))
+        self._iterations.assign_add(1)
+
+    def stateless_apply(self, optimizer_variables, grads, trainable_variables):
+        raise ValueError("LazyOptimizer works with the TensorFlow backend's stateful apply only")
+
+    def finalize_variable_values(self, var_list):
+        self.inner_optimizer.finalize_variable_values(var_list)
+
+    def get_config(self):
+        paths = []
+        for reference in self._embedding_references.items:
+            if isinstance(reference, keras.layers.Embedding):
+                if not reference.built:
+                    raise ValueError(f"embeddings: layer {reference.name!r} must be built before get_config")
+                reference = reference.embeddings
+            paths.append(reference if isinstance(reference, str) else reference.path)
+        return {
+            "name": self.name,
+            "optimizer": keras.optimizers.serialize(self.inner_optimizer),
+            "embeddings": paths,
+            "mode": self.mode,
+            "detect": self.detect,
+        }
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        optimizer = keras.optimizers.deserialize(config.pop("optimizer"), custom_objects=custom_objects)
+        return cls(optimizer, **config)
