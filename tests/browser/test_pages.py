@@ -25,7 +25,16 @@ PAGE_BUDGET_BYTES = 12_000_000
 
 #: A word that is distinctive of each chapter, to look it up with the search page.
 #: Chapters not listed are looked up by the longest word of their title.
-SEARCH_WORDS = {"book/rope": "troposkien", "book/masks": "padding", "book/ellipse": "elliptic"}
+SEARCH_WORDS = {
+    "book/rope": "troposkien",
+    "book/accumulation": "accumulators",
+    "book/masks": "padding",
+    "book/ellipse": "elliptic",
+    "book/attention": "atrous",
+    "book/lookahead": "LazyOptimizer",
+    "book/bidecoder": "leakage",
+    "book/dgcnn": "Sogou",
+}
 
 
 def _source(page: str) -> str:
