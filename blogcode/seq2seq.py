@@ -36,7 +36,7 @@ from blogcode.masking import AlignedBidirectional, sequence_mask
 
 __all__ = [
     "PAD", "UNK", "START", "END",
-    "CharVocabulary", "encode_pairs", "sorting_pairs",
+    "CharVocabulary", "encode_pairs", "sorting_pairs", "noisy_sorting_pairs",
     "BidirectionalSeq2Seq", "sequence_cross_entropy", "train_seq2seq",
     "BeamResult", "BidirectionalResult",
     "greedy_search", "beam_search", "bidirectional_beam_search",
@@ -128,6 +128,24 @@ def sorting_pairs(n: int, min_length: int = 4, max_length: int = 10, alphabet: s
         s = "".join(rng.choice(letters, size=int(rng.integers(min_length, max_length + 1))))
         pairs.append(("".join(sorted(s)), s))
     return pairs
+
+
+def noisy_sorting_pairs(n: int, min_length: int = 4, max_length: int = 10, alphabet: str = "abcdefghij",
+                        seed: int = 0) -> list[tuple[str, str]]:
+    """SYNTHETIC task with built-in uncertainty: ``sorting_pairs`` with one
+    extra letter appended to each target, drawn uniformly from ``alphabet``
+    and independently of the input.
+
+    No decoder can predict that letter from the source (its cross-entropy is
+    at least ``log(len(alphabet))``), but under teacher forcing the R2L
+    decoder is *fed* it as its first token, so a decoder that attends to the
+    other direction's inputs can copy it: the leakage of the bidirectional
+    decoder made measurable. The sources are those of ``sorting_pairs`` with
+    the same arguments; the extra letters come from a second seeded stream.
+    """
+    pairs = sorting_pairs(n, min_length, max_length, alphabet, seed)
+    extra = np.random.default_rng([seed, 1]).choice(list(alphabet), size=len(pairs))
+    return [(target + letter, source) for (target, source), letter in zip(pairs, extra)]
 
 
 # --------------------------------------------------------------------------- model

@@ -14,7 +14,8 @@ from blogcode.seq2seq import (END, PAD, START, BidirectionalSeq2Seq, CharVocabul
                               accuracy_by_position, beam_search, bidirectional_beam_search,
                               bidirectional_beam_search_reference, char_f1, encode_pairs, exact_match,
                               greedy_search, position_accuracy, rescored_beam_search, sbnmt_beam_search,
-                              sequence_log_probs, sorting_pairs, strip_special, train_seq2seq)
+                              noisy_sorting_pairs, sequence_log_probs, sorting_pairs, strip_special,
+                              train_seq2seq)
 
 VOCAB = 8
 
@@ -275,6 +276,23 @@ def test_vocabulary_and_encoding():
     assert all(t == "".join(sorted(s)) for t, s in data)
     with pytest.raises(ValueError, match="n must"):
         sorting_pairs(0)
+
+
+def test_noisy_sorting_pairs_appends_one_independent_letter():
+    plain = sorting_pairs(400, 3, 6, "abcd", seed=5)
+    noisy = noisy_sorting_pairs(400, 3, 6, "abcd", seed=5)
+    assert noisy == noisy_sorting_pairs(400, 3, 6, "abcd", seed=5)
+    assert [s for _, s in noisy] == [s for _, s in plain]
+    assert all(t[:-1] == p and t[-1] in "abcd" for (t, _), (p, _) in zip(noisy, plain))
+    extra = [t[-1] for t, _ in noisy]
+    # every letter turns up, and the extra letter does not copy the source's last letter
+    assert set(extra) == set("abcd")
+    assert np.mean([t[-1] == s[-1] for t, s in noisy]) < 0.4
+    assert extra != [t[-1] for t, _ in noisy_sorting_pairs(400, 3, 6, "abcd", seed=6)]
+    with pytest.raises(ValueError, match="n must"):
+        noisy_sorting_pairs(0)
+    with pytest.raises(ValueError, match="alphabet"):
+        noisy_sorting_pairs(5, alphabet="a")
 
 
 # ----------------------------------------------------------------- the model
