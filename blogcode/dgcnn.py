@@ -36,6 +36,8 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from blogcode.checks import positive_int
+
 __all__ = [
     "load_qa_records",
     "label_spans",
@@ -154,14 +156,6 @@ def label_spans(passage: str, answer: str, maxlen: int) -> np.ndarray:
 # --------------------------------------------------------------------------- layers
 
 
-def _positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be >= 1, got {value}")
-    return int(value)
-
-
 def _rate(value, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"{name} must be a float, got {type(value).__name__}")
@@ -184,8 +178,8 @@ class MixEmbedding(keras.layers.Layer):
 
     def __init__(self, vocab_size: int, output_dim: int, **kwargs):
         super().__init__(**kwargs)
-        self.vocab_size = _positive_int(vocab_size, "vocab_size")
-        self.output_dim = _positive_int(output_dim, "output_dim")
+        self.vocab_size = positive_int(vocab_size, "vocab_size")
+        self.output_dim = positive_int(output_dim, "output_dim")
         self.chars = keras.layers.Embedding(self.vocab_size, self.output_dim, name="chars")
         self.words = keras.layers.Dense(self.output_dim, use_bias=False, name="words")
 
@@ -225,9 +219,9 @@ class DilatedGatedConv1D(keras.layers.Layer):
     def __init__(self, filters: int, dilation_rate: int = 1, kernel_size: int = 3,
                  gate_noise: float = 0.1, **kwargs):
         super().__init__(**kwargs)
-        self.filters = _positive_int(filters, "filters")
-        self.dilation_rate = _positive_int(dilation_rate, "dilation_rate")
-        self.kernel_size = _positive_int(kernel_size, "kernel_size")
+        self.filters = positive_int(filters, "filters")
+        self.dilation_rate = positive_int(dilation_rate, "dilation_rate")
+        self.kernel_size = positive_int(kernel_size, "kernel_size")
         self.gate_noise = _rate(gate_noise, "gate_noise")
         self.conv = keras.layers.Conv1D(2 * self.filters, self.kernel_size, padding="same",
                                         dilation_rate=self.dilation_rate, name="conv")
@@ -279,7 +273,7 @@ class AttentionPooling1D(keras.layers.Layer):
 
     def __init__(self, units: int = 128, **kwargs):
         super().__init__(**kwargs)
-        self.units = _positive_int(units, "units")
+        self.units = positive_int(units, "units")
         self.hidden = keras.layers.Dense(self.units, activation="tanh", use_bias=False, name="hidden")
         self.score = keras.layers.Dense(1, use_bias=False, name="score")
         self.supports_masking = True
@@ -339,7 +333,7 @@ class BroadcastConcat(keras.layers.Layer):
 def _rates(rates, name: str) -> tuple[int, ...]:
     if not isinstance(rates, (list, tuple)) or not rates:
         raise ValueError(f"{name} must be a non-empty list of dilation rates")
-    return tuple(_positive_int(r, name) for r in rates)
+    return tuple(positive_int(r, name) for r in rates)
 
 
 def build_dgcnn(vocab_size: int, word_dim: int = 100, hidden: int = 128,
@@ -351,9 +345,9 @@ def build_dgcnn(vocab_size: int, word_dim: int = 100, hidden: int = 128,
     vectors ``(batch, Lp, word_dim)``. Output ``(batch, Lp, 2)``: start and end
     probabilities, each already multiplied by the passage's "has answer" score, zero
     on padding."""
-    vocab_size = _positive_int(vocab_size, "vocab_size")
-    word_dim = _positive_int(word_dim, "word_dim")
-    hidden = _positive_int(hidden, "hidden")
+    vocab_size = positive_int(vocab_size, "vocab_size")
+    word_dim = positive_int(word_dim, "word_dim")
+    hidden = positive_int(hidden, "hidden")
     question_rates = _rates(question_rates, "question_rates")
     passage_rates = _rates(passage_rates, "passage_rates")
     dropout = _rate(dropout, "dropout")
@@ -391,7 +385,7 @@ def receptive_field(rates, kernel_size: int = 3) -> int:
     """How many input positions one output of a stack of stride-1 convolutions sees:
     ``1 + (kernel_size - 1) * sum(rates)``."""
     rates = _rates(rates, "rates")
-    kernel_size = _positive_int(kernel_size, "kernel_size")
+    kernel_size = positive_int(kernel_size, "kernel_size")
     return 1 + (kernel_size - 1) * sum(rates)
 
 
@@ -522,7 +516,7 @@ def decode_spans(start_probs, end_probs, passage: str, max_span: int = 12,
         raise ValueError(f"start_probs and end_probs differ in length: {start.shape} vs {end.shape}")
     if not isinstance(passage, str):
         raise TypeError(f"passage must be a string, got {type(passage).__name__}")
-    max_span = _positive_int(max_span, "max_span")
+    max_span = positive_int(max_span, "max_span")
     if not 0 <= threshold < 1:
         raise ValueError(f"threshold must be in [0, 1), got {threshold}")
     n = min(len(passage), len(start))
@@ -609,7 +603,7 @@ def probability_window(passage: str, probs, answer: str = "", width: int = 60) -
         raise ValueError(f"probs must have shape (length, 2), got {probs.shape}")
     if not isinstance(passage, str):
         raise TypeError(f"passage must be a string, got {type(passage).__name__}")
-    width = _positive_int(width, "width")
+    width = positive_int(width, "width")
     n = min(len(passage), len(probs))
     if n == 0:
         raise ValueError("passage is empty")
@@ -635,7 +629,7 @@ def train_dgcnn(model, train_inputs, train_labels, dev_records, encoder, questio
     from blogcode.optimizers.radam import RAdam  # noqa: PLC0415 (keeps this module light)
     import time  # noqa: PLC0415
 
-    epochs = _positive_int(epochs, "epochs")
+    epochs = positive_int(epochs, "epochs")
     refs = reference_answers(dev_records)
     model.compile(optimizer=RAdam(learning_rate), loss=focal_loss(), jit_compile=False)
     ema = WeightEMA(ema_momentum)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
+from blogcode.checks import positive_int
 from blogcode.data import load_rotten_tomatoes
 
 __all__ = ["SentimentSplit", "rotten_tomatoes_split", "sentiment_lstm"]
@@ -29,14 +30,6 @@ class SentimentSplit:
     vocabulary: list[str]
 
 
-def _check_positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be >= 1, got {value}")
-    return int(value)
-
-
 def rotten_tomatoes_split(
     max_tokens: int = 20000, maxlen: int = 80, val_fraction: float = 0.2, n_train: int | None = None, seed: int = 0
 ) -> SentimentSplit:
@@ -45,12 +38,12 @@ def rotten_tomatoes_split(
     part only (Keras' ``TextVectorization``: lower case, punctuation stripped) and
     pad or cut every snippet to ``maxlen`` ids. ``n_train`` keeps only the first
     training snippets (fast mode)."""
-    max_tokens = _check_positive_int(max_tokens, "max_tokens")
-    maxlen = _check_positive_int(maxlen, "maxlen")
+    max_tokens = positive_int(max_tokens, "max_tokens")
+    maxlen = positive_int(maxlen, "maxlen")
     if not 0.0 < val_fraction < 1.0:
         raise ValueError(f"val_fraction must be in (0, 1), got {val_fraction}")
     if n_train is not None:
-        n_train = _check_positive_int(n_train, "n_train")
+        n_train = positive_int(n_train, "n_train")
     texts, labels = load_rotten_tomatoes()
     order = np.random.default_rng(seed).permutation(len(texts))
     n_val = int(round(val_fraction * len(texts)))
@@ -80,10 +73,10 @@ def sentiment_lstm(
     cost, which is what the CI (fast) run of the chapter trains."""
     if encoder not in ("lstm", "average"):
         raise ValueError(f"encoder must be 'lstm' or 'average', got {encoder!r}")
-    vocab_size = _check_positive_int(vocab_size, "vocab_size")
-    maxlen = _check_positive_int(maxlen, "maxlen")
-    embedding_dim = _check_positive_int(embedding_dim, "embedding_dim")
-    units = _check_positive_int(units, "units")
+    vocab_size = positive_int(vocab_size, "vocab_size")
+    maxlen = positive_int(maxlen, "maxlen")
+    embedding_dim = positive_int(embedding_dim, "embedding_dim")
+    units = positive_int(units, "units")
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"dropout must be in [0, 1), got {dropout}")
     return keras.Sequential(

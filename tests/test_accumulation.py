@@ -213,9 +213,9 @@ def test_config_round_trip_and_learning_rate_delegation():
     acc = GradientAccumulation(keras.optimizers.Adam(0.003, beta_1=0.8), 5, name="accum")
     again = GradientAccumulation.from_config(json.loads(json.dumps(acc.get_config())))
     assert again.steps == 5 and again.name == "accum"
-    assert isinstance(again.optimizer, keras.optimizers.Adam) and again.optimizer.beta_1 == 0.8
+    assert isinstance(again.inner_optimizer, keras.optimizers.Adam) and again.inner_optimizer.beta_1 == 0.8
     again.learning_rate = 0.5
-    assert float(again.optimizer.learning_rate) == 0.5
+    assert float(again.inner_optimizer.learning_rate) == 0.5
     assert isinstance(keras.optimizers.deserialize(keras.optimizers.serialize(acc)), GradientAccumulation)
 
 

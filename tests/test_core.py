@@ -44,3 +44,12 @@ def test_device_report_names_the_device():
     line = device_report()
     assert line.startswith("TensorFlow 2.") and (line.endswith(" on CPU") or " on GPU:0" in line)
     assert "on CPU" in device_report(uses_tensorflow=False)
+
+
+def test_positive_int_names_the_argument():
+    from blogcode.checks import positive_int
+
+    assert positive_int(3, "n") == 3 and positive_int(np.int64(2), "n") == 2
+    for bad, error in [(0, ValueError), (-1, ValueError), (1.0, TypeError), (True, TypeError), ("2", TypeError)]:
+        with pytest.raises(error, match="width"):
+            positive_int(bad, "width")

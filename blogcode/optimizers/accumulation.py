@@ -26,6 +26,8 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from blogcode.optimizers.wrapper import DelegatesToInnerOptimizer
+
 __all__ = [
     "GradientAccumulation",
     "mean_of_micro_batch_means",
@@ -46,7 +48,7 @@ def _check_steps(steps) -> int:
 
 
 @keras.saving.register_keras_serializable(package="blogcode")
-class GradientAccumulation(keras.optimizers.Optimizer):
+class GradientAccumulation(DelegatesToInnerOptimizer, keras.optimizers.Optimizer):
     """Update with the mean gradient of ``steps`` micro-batches.
 
     Args:
@@ -79,13 +81,13 @@ class GradientAccumulation(keras.optimizers.Optimizer):
         # The wrapper never updates a weight itself, so its own learning rate is unused;
         # `learning_rate` below reads and writes the wrapped optimizer's.
         super().__init__(learning_rate=0.0, name=name)
-        self.optimizer = optimizer
+        self.inner_optimizer = optimizer
         self.steps = steps
 
     def build(self, variables):
         # Created here, not on first use: variables cannot be created inside the
         # branch of a conditional in a compiled function.
-        self.optimizer.build(variables)
+        self.inner_optimizer.build(variables)
         # "on_read" + "sum": under tf.distribute each replica adds its own gradients
         # locally; nothing is exchanged between devices until the real update.
         self._accumulators = [
@@ -99,32 +101,14 @@ class GradientAccumulation(keras.optimizers.Optimizer):
         super().build(variables)
 
     @property
-    def variables(self):
-        # Own variables (micro-step counter, accumulators) and the wrapped optimizer's,
-        # so that model.save stores both.
-        return self._variables + self.optimizer.variables
-
-    @property
-    def iterations(self):
-        return self.optimizer.iterations
-
-    @property
     def micro_steps(self):
         return self._iterations
 
-    @property
-    def learning_rate(self):
-        return self.optimizer.learning_rate
-
-    @learning_rate.setter
-    def learning_rate(self, value):
-        self.optimizer.learning_rate = value
-
     def scale_loss(self, loss):
-        return self.optimizer.scale_loss(loss)
+        return self.inner_optimizer.scale_loss(loss)
 
     def finalize_variable_values(self, var_list):
-        self.optimizer.finalize_variable_values(var_list)
+        self.inner_optimizer.finalize_variable_values(var_list)
 
     # ------------------------------------------------------------------ updates
 
@@ -188,7 +172,7 @@ class GradientAccumulation(keras.optimizers.Optimizer):
         accumulators = [self._accumulator_of(v) for v in variables]
         # Each replica passes its own sum; the wrapped optimizer all-reduces (sums) them.
         mean_grads = [ops.divide(acc.value, self.steps) for acc in accumulators]
-        self.optimizer.apply(mean_grads, variables)
+        self.inner_optimizer.apply(mean_grads, variables)
         for acc in accumulators:
             acc.assign(ops.zeros_like(acc))
 
@@ -197,7 +181,7 @@ class GradientAccumulation(keras.optimizers.Optimizer):
     def get_config(self):
         return {
             "name": self.name,
-            "optimizer": keras.optimizers.serialize(self.optimizer),
+            "optimizer": keras.optimizers.serialize(self.inner_optimizer),
             "steps": self.steps,
         }
 

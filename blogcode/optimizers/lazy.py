@@ -32,6 +32,8 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from blogcode.optimizers.wrapper import DelegatesToInnerOptimizer
+
 __all__ = ["LazyOptimizer", "sampled_rows", "slot_variables", "DETECT_RULES", "LAZY_MODES"]
 
 LAZY_MODES = ("author", "standard")
@@ -149,7 +151,7 @@ def _resolve(reference, var_list):
 
 
 @keras.saving.register_keras_serializable(package="blogcode")
-class LazyOptimizer(keras.optimizers.Optimizer):
+class LazyOptimizer(DelegatesToInnerOptimizer, keras.optimizers.Optimizer):
     """Wrap ``optimizer`` so that embedding rows absent from the batch do not move.
 
     Args:
@@ -194,22 +196,6 @@ class LazyOptimizer(keras.optimizers.Optimizer):
     @property
     def embedding_variables(self) -> list:
         return list(self._embedding_variables.items)
-
-    @property
-    def variables(self):
-        return self._variables + self.inner_optimizer.variables
-
-    @property
-    def learning_rate(self):
-        return self.inner_optimizer.learning_rate
-
-    @learning_rate.setter
-    def learning_rate(self, learning_rate):
-        self.inner_optimizer.learning_rate = learning_rate
-
-    @property
-    def iterations(self):
-        return self.inner_optimizer.iterations
 
     def _frozen_state(self, variable) -> list:
         """What must not change in an unsampled row: the row, and in the

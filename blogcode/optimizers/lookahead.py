@@ -31,6 +31,7 @@ import keras
 import tensorflow as tf
 
 from blogcode.optimizers.lazy import _Untracked, _check_inner_optimizer, slot_variables
+from blogcode.optimizers.wrapper import DelegatesToInnerOptimizer
 
 __all__ = ["Lookahead", "SlowWeightsEvaluation", "MOMENTUM_POLICIES"]
 
@@ -38,7 +39,7 @@ MOMENTUM_POLICIES = ("keep", "reset", "pullback")
 
 
 @keras.saving.register_keras_serializable(package="blogcode")
-class Lookahead(keras.optimizers.Optimizer):
+class Lookahead(DelegatesToInnerOptimizer, keras.optimizers.Optimizer):
     """Wrap ``optimizer`` with Lookahead's slow weights.
 
     Args:
@@ -80,22 +81,6 @@ class Lookahead(keras.optimizers.Optimizer):
         if self.momentum == "pullback":
             self._slots_at_sync = [self.add_variable_from_reference(s, name="at_sync") for s in self._slots.items]
         super().build(var_list)
-
-    @property
-    def variables(self):
-        return self._variables + self.inner_optimizer.variables
-
-    @property
-    def learning_rate(self):
-        return self.inner_optimizer.learning_rate
-
-    @learning_rate.setter
-    def learning_rate(self, learning_rate):
-        self.inner_optimizer.learning_rate = learning_rate
-
-    @property
-    def iterations(self):
-        return self.inner_optimizer.iterations
 
     @property
     def slow_weights(self) -> list:

@@ -1,0 +1,35 @@
+"""What every optimizer wrapper of this package shares with the optimizer it wraps.
+
+Used by ``GradientAccumulation`` (book/accumulation.md), ``Lookahead`` and
+``LazyOptimizer`` (book/lookahead.md). Like Keras' own ``LossScaleOptimizer``, a
+wrapper keeps the wrapped optimizer as ``inner_optimizer`` and lets it own the
+learning rate and the update counter, so schedules and bias corrections count the
+updates the wrapped optimizer really makes.
+"""
+
+from __future__ import annotations
+
+__all__ = ["DelegatesToInnerOptimizer"]
+
+
+class DelegatesToInnerOptimizer:
+    """Mixin, listed before ``keras.optimizers.Optimizer`` in the bases, for a
+    wrapper whose wrapped optimizer is ``self.inner_optimizer``."""
+
+    @property
+    def variables(self):
+        # The wrapper's own variables and the wrapped optimizer's, so that
+        # model.save stores both.
+        return self._variables + self.inner_optimizer.variables
+
+    @property
+    def learning_rate(self):
+        return self.inner_optimizer.learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        self.inner_optimizer.learning_rate = value
+
+    @property
+    def iterations(self):
+        return self.inner_optimizer.iterations
