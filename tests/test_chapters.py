@@ -104,3 +104,16 @@ def test_no_notebook_with_outputs_is_committed():
         ["git", "ls-files", "*.ipynb"], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout.split()
     assert tracked == [], f"chapters are MyST markdown; do not commit notebooks: {tracked}"
+
+
+@pytest.mark.parametrize("path", chapter_paths(), ids=lambda p: p.stem)
+def test_live_widget_cells_are_not_executed_by_the_build(path):
+    # nbclient (the build's executor) can wait forever after a cell that creates
+    # ipywidgets; nbval still runs these cells. See README, "Writing a chapter", item 5.
+    source = path.read_text(encoding="utf-8")
+    cells = re.findall(r"```\{code-cell\}[^\n]*\n(.*?)```", source, re.S)
+    live = [cell for cell in cells if re.search(r"live|widgets\.interact", cell, re.I)
+            and re.match(r":tags: \[.*remove-output", cell)]
+    assert live, f"{path.name} has no live-widget cell tagged remove-output"
+    for cell in live:
+        assert re.match(r":tags: \[.*skip-execution", cell), cell[:80]
