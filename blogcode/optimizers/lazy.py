@@ -205,15 +205,7 @@ class LazyOptimizer(DelegatesToInnerOptimizer, keras.optimizers.Optimizer):
         return [variable]
 
     def apply(self, grads, trainable_variables=None):
-        if trainable_variables is None:
-            if not self.built:
-                raise ValueError("call build(variables) or pass trainable_variables on the first apply")
-            trainable_variables = self._trainable_variables
-        else:
-            trainable_variables = list(trainable_variables)
-            if not self.built:
-                with keras.name_scope(self.name, caller=self):
-                    self.build(trainable_variables)
+        trainable_variables = self._variables_to_update(trainable_variables)
         grads = list(grads)
         embedding_ids = {id(v) for v in self._embedding_variables.items}
         restores = []  # (row mask, state variable, copy before the step)

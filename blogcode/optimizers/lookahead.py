@@ -104,15 +104,7 @@ class Lookahead(DelegatesToInnerOptimizer, keras.optimizers.Optimizer):
                 slot.assign(at_sync)
 
     def apply(self, grads, trainable_variables=None):
-        if trainable_variables is None:
-            if not self.built:
-                raise ValueError("call build(variables) or pass trainable_variables on the first apply")
-            trainable_variables = self._trainable_variables
-        else:
-            trainable_variables = list(trainable_variables)
-            if not self.built:
-                with keras.name_scope(self.name, caller=self):
-                    self.build(trainable_variables)
+        trainable_variables = self._variables_to_update(trainable_variables)
         # self._iterations counts our own steps (the inner optimizer's may differ,
         # e.g. with gradient accumulation).
         tf.cond(tf.equal(self._iterations, 0), self._start_slow_weights, lambda: None)

@@ -9,6 +9,8 @@ updates the wrapped optimizer really makes.
 
 from __future__ import annotations
 
+import keras
+
 __all__ = ["DelegatesToInnerOptimizer"]
 
 
@@ -33,3 +35,15 @@ class DelegatesToInnerOptimizer:
     @property
     def iterations(self):
         return self.inner_optimizer.iterations
+
+    def _variables_to_update(self, trainable_variables):
+        """The variables an ``apply`` call updates; builds the wrapper on first use."""
+        if trainable_variables is None:
+            if not self.built:
+                raise ValueError("call build(variables) or pass trainable_variables on the first apply")
+            return self._trainable_variables
+        trainable_variables = list(trainable_variables)
+        if not self.built:
+            with keras.name_scope(self.name, caller=self):
+                self.build(trainable_variables)
+        return trainable_variables
