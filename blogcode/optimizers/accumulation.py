@@ -185,12 +185,6 @@ class GradientAccumulation(DelegatesToInnerOptimizer, keras.optimizers.Optimizer
             "steps": self.steps,
         }
 
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        config = dict(config)
-        config["optimizer"] = keras.optimizers.deserialize(config["optimizer"], custom_objects=custom_objects)
-        return cls(**config)
-
 
 def mean_of_micro_batch_means(per_sample_grads, micro_batch_size: int):
     """The gradient that accumulation hands to the optimizer: the mean over

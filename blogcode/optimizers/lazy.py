@@ -244,8 +244,3 @@ class LazyOptimizer(DelegatesToInnerOptimizer, keras.optimizers.Optimizer):
             "detect": self.detect,
         }
 
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        config = dict(config)
-        optimizer = keras.optimizers.deserialize(config.pop("optimizer"), custom_objects=custom_objects)
-        return cls(optimizer, **config)

@@ -144,12 +144,6 @@ class Lookahead(DelegatesToInnerOptimizer, keras.optimizers.Optimizer):
             "momentum": self.momentum,
         }
 
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        config = dict(config)
-        optimizer = keras.optimizers.deserialize(config.pop("optimizer"), custom_objects=custom_objects)
-        return cls(optimizer, **config)
-
 
 def _find_lookahead(optimizer):
     """The Lookahead inside ``optimizer`` (itself, or wrapped by LazyOptimizer etc.)."""

@@ -47,3 +47,10 @@ class DelegatesToInnerOptimizer:
             with keras.name_scope(self.name, caller=self):
                 self.build(trainable_variables)
         return trainable_variables
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        # get_config stores the wrapped optimizer, serialised, under "optimizer".
+        config = dict(config)
+        optimizer = keras.optimizers.deserialize(config.pop("optimizer"), custom_objects=custom_objects)
+        return cls(optimizer, **config)
