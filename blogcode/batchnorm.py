@@ -23,11 +23,11 @@ and Soudry, 2017): ``GhostBatchNormalization`` makes that visible.
 
 from __future__ import annotations
 
-import numbers
-
 import keras
 import numpy as np
 from keras import ops
+
+from blogcode import checks
 
 __all__ = [
     "AccumulationBatchNormalization",
@@ -63,18 +63,13 @@ class AccumulationBatchNormalization(keras.layers.Layer):
     """
 
     def __init__(self, accumulation_steps, momentum=0.99, epsilon=1e-3, **kwargs):
+        accumulation_steps = checks.positive_int(accumulation_steps, "accumulation_steps")
+        momentum = checks.real(momentum, "momentum", minimum=0.0, maximum=1.0, exclusive_maximum=True)
+        epsilon = checks.positive_real(epsilon, "epsilon")
         super().__init__(**kwargs)
-        if isinstance(accumulation_steps, bool) or not isinstance(accumulation_steps, numbers.Integral):
-            raise ValueError(f"accumulation_steps must be an integer >= 1, got {accumulation_steps!r}")
-        if accumulation_steps < 1:
-            raise ValueError(f"accumulation_steps must be an integer >= 1, got {accumulation_steps}")
-        if not 0.0 <= float(momentum) < 1.0:
-            raise ValueError(f"momentum must be in [0, 1), got {momentum}")
-        if not float(epsilon) > 0.0:
-            raise ValueError(f"epsilon must be > 0, got {epsilon}")
-        self.accumulation_steps = int(accumulation_steps)
-        self.momentum = float(momentum)
-        self.epsilon = float(epsilon)
+        self.accumulation_steps = accumulation_steps
+        self.momentum = momentum
+        self.epsilon = epsilon
 
     def build(self, input_shape):
         dim = input_shape[-1]
@@ -143,12 +138,9 @@ class GhostBatchNormalization(AccumulationBatchNormalization):
 
     def __init__(self, virtual_batch_size, momentum=0.99, epsilon=1e-3, **kwargs):
         kwargs.pop("accumulation_steps", None)
+        virtual_batch_size = checks.positive_int(virtual_batch_size, "virtual_batch_size")
         super().__init__(1, momentum=momentum, epsilon=epsilon, **kwargs)
-        if isinstance(virtual_batch_size, bool) or not isinstance(virtual_batch_size, numbers.Integral):
-            raise ValueError(f"virtual_batch_size must be an integer >= 1, got {virtual_batch_size!r}")
-        if virtual_batch_size < 1:
-            raise ValueError(f"virtual_batch_size must be an integer >= 1, got {virtual_batch_size}")
-        self.virtual_batch_size = int(virtual_batch_size)
+        self.virtual_batch_size = virtual_batch_size
 
     def build(self, input_shape):
         if len(input_shape) != 2:
@@ -173,6 +165,10 @@ class GhostBatchNormalization(AccumulationBatchNormalization):
 def bn_mlp(seed: int, bn_layer, input_dim: int = 784, hidden: int = 128, classes: int = 10) -> keras.Model:
     """Dense -> batch normalisation -> ReLU -> softmax, the smallest model where the
     batch statistics matter."""
+    seed = checks.integer(seed, "seed", minimum=0)
+    checks.instance_of(bn_layer, "bn_layer", keras.layers.Layer, "a keras.layers.Layer")
+    input_dim, hidden = checks.positive_int(input_dim, "input_dim"), checks.positive_int(hidden, "hidden")
+    classes = checks.integer(classes, "classes", minimum=2)
     keras.utils.set_random_seed(seed)
     return keras.Sequential([
         keras.Input((input_dim,)),
@@ -201,6 +197,16 @@ def batchnorm_comparison(train, validation, micro_batch: int, steps: int, update
     """
     from blogcode.optimizers.accumulation import GradientAccumulation
 
+    micro_batch, updates = checks.positive_int(micro_batch, "micro_batch"), checks.positive_int(updates, "updates")
+    steps = checks.integer(steps, "steps", minimum=2)   # one micro-batch per update is no accumulation
+    seed = checks.integer(seed, "seed", minimum=0)
+    learning_rate = checks.positive_real(learning_rate, "learning_rate")
+    momentum = checks.real(momentum, "momentum", minimum=0.0, maximum=1.0, exclusive_maximum=True)
+    for data, name in ((train, "train"), (validation, "validation")):
+        if not isinstance(data, (tuple, list)) or len(data) != 2:
+            raise TypeError(f"{name} must be a pair (x, y), got {type(data).__name__}")
+        if len(data[0]) != len(data[1]):
+            raise ValueError(f"{name}: x has {len(data[0])} samples, y has {len(data[1])}")
     (x, y), (x_val, y_val) = train, validation
     n = micro_batch * steps * updates
     if len(x) < n:

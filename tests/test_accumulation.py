@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from blogcode.batchnorm import AccumulationBatchNormalization, GhostBatchNormalization
-from blogcode.optimizers.accumulation import (GradientAccumulation, WindowedLoss, mean_of_micro_batch_means,
-                                              pitfall_counts)
+from blogcode.batchnorm import (AccumulationBatchNormalization, GhostBatchNormalization, batchnorm_comparison,
+                                bn_mlp)
+from blogcode.optimizers.accumulation import (EpochAccuracy, GradientAccumulation, WindowedLoss, article_mlp,
+                                              mean_of_micro_batch_means, pitfall_counts, train_setting)
 
 ROOT = Path(__file__).resolve().parents[1]
 STEPS, MICRO, UPDATES = 4, 4, 20          # 4 micro-batches of 4 = batch 16, 20 real updates
@@ -123,11 +124,34 @@ def test_one_step_is_the_wrapped_optimizer():
     assert int(wrapped.iterations) == int(plain.iterations) == 6
 
 
-def test_every_micro_batch_counts_exactly_once():
+def numpy_accumulated_adam(grads, steps, lr=0.1, b1=0.9, b2=0.999, eps=1e-7):
+    """Adam (Keras' formula) on the mean of each group of ``steps`` gradients."""
+    w = np.ones(grads.shape[1])
+    m, v = np.zeros_like(w), np.zeros_like(w)
+    for t, g in enumerate(grads.reshape(-1, steps, grads.shape[1]).mean(1), start=1):
+        m += (g - m) * (1 - b1)
+        v += (g * g - v) * (1 - b2)
+        w -= lr * np.sqrt(1 - b2**t) / (1 - b1**t) * m / (np.sqrt(v) + eps)
+    return w
+
+
+@pytest.mark.parametrize("kind", ["keras.Variable", "tf.Variable"])
+def test_adam_on_accumulated_gradients_matches_numpy(kind):
+    grads = np.random.default_rng(6).normal(size=(12, 3)).astype("float32")
+    w = keras.Variable(np.ones(3, "float32")) if kind == "keras.Variable" else tf.Variable(np.ones(3, "float32"))
+    acc = GradientAccumulation(keras.optimizers.Adam(0.1), 3)
+    for g in grads:
+        acc.apply([g], [w])
+    np.testing.assert_allclose(w.numpy(), numpy_accumulated_adam(grads.astype(np.float64), 3), rtol=1e-5)
+    assert int(acc.iterations) == 4 and int(acc.micro_steps) == 12
+
+
+@pytest.mark.parametrize("kind", ["keras.Variable", "tf.Variable"])
+def test_every_micro_batch_counts_exactly_once(kind):
     """Hand-made gradients: after `steps` calls, SGD(1) must have moved by minus the mean
     of all of them, and not at all before. Dropping one micro-batch per update (the first
     2019 release did) or applying early fails here."""
-    w = keras.Variable(np.zeros(3, "float32"))
+    w = keras.Variable(np.zeros(3, "float32")) if kind == "keras.Variable" else tf.Variable(np.zeros(3, "float32"))
     acc = GradientAccumulation(keras.optimizers.SGD(1.0), 4)
     grads = [np.array([1.0, 0, 0], "float32"), np.array([0, 2.0, 0], "float32"),
              np.array([0, 0, 4.0], "float32"), np.array([8.0, 0, 0], "float32")]
@@ -157,8 +181,10 @@ def test_variables_without_gradient_are_left_alone():
 
 def test_sparse_embedding_gradients():
     """Embedding gradients arrive as tf.IndexedSlices and are accumulated densely: exact
-    for SGD with momentum; Keras' Adam updates only the rows present in a sparse
-    gradient, so there the large batch and accumulation differ (as the chapter says)."""
+    for SGD with momentum. Keras 3's Adam makes a dense update from a sparse gradient too
+    (every row with a non-zero momentum moves), but it squares the slices of a repeated
+    token one by one (sum of g_i^2) where the accumulated dense gradient gives (sum of
+    g_i)^2, so with repeated tokens the large batch and accumulation differ (as the chapter says)."""
     rng = np.random.default_rng(2)
     ids = rng.integers(0, 30, size=(32, 3))      # 30 rows, few used per batch of 8
     target = rng.normal(size=(32, 1)).astype("float32")
@@ -240,17 +266,68 @@ def test_save_and_reload_mid_cycle(runs, tmp_path):
 
 # ------------------------------------------------------------------ bad input
 
-@pytest.mark.parametrize("steps, err", [(0, ValueError), (-2, ValueError), (2.5, ValueError),
-                                        ("4", ValueError), (True, ValueError), (None, ValueError)])
+@pytest.mark.parametrize("steps, err", [(0, ValueError), (-2, ValueError), (2.5, TypeError), (3.0, TypeError),
+                                        ("4", TypeError), (True, TypeError), (None, TypeError)])
 def test_rejects_bad_steps(steps, err):
+    """A count given as a float or a bool is a wrong type (blogcode.checks' rule)."""
     with pytest.raises(err, match="steps"):
         GradientAccumulation(keras.optimizers.SGD(), steps)
+    assert GradientAccumulation(keras.optimizers.SGD(), np.int64(3)).steps == 3
 
 
 @pytest.mark.parametrize("optimizer", ["adam", None, object()])
 def test_rejects_non_optimizers(optimizer):
     with pytest.raises(TypeError, match="optimizer"):
         GradientAccumulation(optimizer, 2)
+
+
+NAN = float("nan")
+XY = (np.zeros((8, 784), "float32"), np.zeros(8, "int64"))
+
+
+@pytest.mark.parametrize("call, err, word", [
+    (lambda: GradientAccumulation(keras.optimizers.SGD(), 2, name=""), ValueError, "name"),
+    (lambda: GradientAccumulation(keras.optimizers.SGD(), 2, name=5), TypeError, "name"),
+    (lambda: mean_of_micro_batch_means(np.ones((4, 2)), True), TypeError, "micro_batch_size"),
+    (lambda: pitfall_counts(1, "cond"), TypeError, "condition"),
+    (lambda: pitfall_counts(True, None), TypeError, "select_with"),
+    (lambda: article_mlp(1.0), TypeError, "seed"),
+    (lambda: article_mlp(0, hidden=0), ValueError, "hidden"),
+    (lambda: article_mlp(0, input_dim=7.0), TypeError, "input_dim"),
+    (lambda: article_mlp(0, dropout=1.0), ValueError, "dropout"),
+    (lambda: article_mlp(0, dropout=NAN), ValueError, "dropout"),
+    (lambda: article_mlp(0, classes=1), ValueError, "classes"),
+    (lambda: WindowedLoss(batch_size=0, every=4), ValueError, "batch_size"),
+    (lambda: WindowedLoss(batch_size=2, every=4.0), TypeError, "every"),
+    (lambda: EpochAccuracy(np.zeros((3, 2)), [0, 1]), ValueError, "x and y"),
+    (lambda: train_setting(3, 8, XY, XY, 1, 0), TypeError, "optimizer"),
+    (lambda: train_setting("adam", 0, XY, XY, 1, 0), ValueError, "batch_size"),
+    (lambda: train_setting("adam", 8, XY, XY, 1.0, 0), TypeError, "epochs"),
+    (lambda: train_setting("adam", 8, XY[0], XY, 1, 0), TypeError, "train"),
+    (lambda: train_setting("adam", 8, XY, (XY[0], XY[1][:3]), 1, 0), ValueError, "validation"),
+    (lambda: train_setting("adam", 8, XY, XY, 1, 0, verbose=3), ValueError, "verbose"),
+    (lambda: AccumulationBatchNormalization(1.5), TypeError, "accumulation_steps"),
+    (lambda: AccumulationBatchNormalization(0), ValueError, "accumulation_steps"),
+    (lambda: AccumulationBatchNormalization(True), TypeError, "accumulation_steps"),
+    (lambda: AccumulationBatchNormalization(2, momentum=1.0), ValueError, "momentum"),
+    (lambda: AccumulationBatchNormalization(2, momentum=NAN), ValueError, "momentum"),
+    (lambda: AccumulationBatchNormalization(2, momentum="0.9"), TypeError, "momentum"),
+    (lambda: AccumulationBatchNormalization(2, epsilon=0.0), ValueError, "epsilon"),
+    (lambda: AccumulationBatchNormalization(2, epsilon=float("inf")), ValueError, "epsilon"),
+    (lambda: GhostBatchNormalization(2.0), TypeError, "virtual_batch_size"),
+    (lambda: GhostBatchNormalization(0), ValueError, "virtual_batch_size"),
+    (lambda: GhostBatchNormalization(4, epsilon=-1.0), ValueError, "epsilon"),
+    (lambda: bn_mlp(0, "bn"), TypeError, "bn_layer"),
+    (lambda: bn_mlp(0, keras.layers.BatchNormalization(), hidden=2.0), TypeError, "hidden"),
+    (lambda: batchnorm_comparison(XY, XY, micro_batch=2, steps=1, updates=1, seed=0), ValueError, "steps"),
+    (lambda: batchnorm_comparison(XY, XY, micro_batch=2.0, steps=2, updates=1, seed=0), TypeError, "micro_batch"),
+    (lambda: batchnorm_comparison(XY, XY, 2, 2, 1, 0, learning_rate=NAN), ValueError, "learning_rate"),
+    (lambda: batchnorm_comparison(XY, XY, 2, 2, 1, 0, momentum=-0.1), ValueError, "momentum"),
+    (lambda: batchnorm_comparison(XY, XY, 2, 2, 100, 0), ValueError, "train"),
+], ids=lambda v: v if isinstance(v, str) else None)
+def test_rejects_bad_arguments_everywhere(call, err, word):
+    with pytest.raises(err, match=word):
+        call()
 
 
 def test_rejects_double_accumulation_and_stray_arguments():
@@ -372,8 +449,8 @@ def test_ghost_bn_save_and_bad_arguments(bn_runs, tmp_path):
     reloaded = keras.models.load_model(tmp_path / "ghost.keras")
     np.testing.assert_allclose(reloaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
     assert reloaded.layers[0].virtual_batch_size == MICRO
-    for bad in (0, 2.0):
-        with pytest.raises(ValueError, match="virtual_batch_size"):
+    for bad, err in ((0, ValueError), (2.0, TypeError)):
+        with pytest.raises(err, match="virtual_batch_size"):
             GhostBatchNormalization(bad)
     with pytest.raises(ValueError, match="inputs"):
         GhostBatchNormalization(2)(np.zeros((4, 3, 2), "float32"), training=True)
@@ -389,11 +466,11 @@ def test_accumulation_bn_save_and_bad_arguments(bn_runs, tmp_path):
     layer = reloaded.layers[0]
     assert isinstance(layer, AccumulationBatchNormalization) and layer.accumulation_steps == STEPS
     assert int(layer.calls.numpy()) == STEPS * UPDATES
-    for kwargs, word in [({"accumulation_steps": 0}, "accumulation_steps"),
-                         ({"accumulation_steps": 1.5}, "accumulation_steps"),
-                         ({"accumulation_steps": 2, "momentum": 1.0}, "momentum"),
-                         ({"accumulation_steps": 2, "epsilon": 0.0}, "epsilon")]:
-        with pytest.raises(ValueError, match=word):
+    for kwargs, err, word in [({"accumulation_steps": 0}, ValueError, "accumulation_steps"),
+                              ({"accumulation_steps": 1.5}, TypeError, "accumulation_steps"),
+                              ({"accumulation_steps": 2, "momentum": 1.0}, ValueError, "momentum"),
+                              ({"accumulation_steps": 2, "epsilon": 0.0}, ValueError, "epsilon")]:
+        with pytest.raises(err, match=word):
             AccumulationBatchNormalization(**kwargs)
 
 

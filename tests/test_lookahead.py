@@ -12,6 +12,7 @@ RNG = np.random.default_rng(6869)
 A = RNG.normal(size=(4, 4))
 A = (A @ A.T + np.eye(4)).astype("float32")  # a positive definite quadratic 0.5 w'Aw
 W0 = RNG.normal(size=4).astype("float32")
+VARIABLE_KINDS = ["keras.Variable", "tf.Variable"]
 
 
 def numpy_lookahead(w0, steps, k, alpha, lr, beta=0.0, momentum="keep"):
@@ -34,8 +35,8 @@ def numpy_lookahead(w0, steps, k, alpha, lr, beta=0.0, momentum="keep"):
     return fast, slow, m
 
 
-def run_keras(optimizer, steps, compiled):
-    w = keras.Variable(W0)
+def run_keras(optimizer, steps, compiled, kind="keras.Variable"):
+    w = keras.Variable(W0) if kind == "keras.Variable" else tf.Variable(W0)
     optimizer.build([w])
 
     def step():
@@ -51,22 +52,24 @@ def run_keras(optimizer, steps, compiled):
     "k, alpha, compiled", [(5, 0.5, False), (5, 0.5, True), (3, 0.25, True), (1, 0.8, False)],
     ids=["k5-eager", "k5-tf.function", "k3-tf.function", "k1-eager"],
 )
-def test_matches_numpy_reference_with_sgd(k, alpha, compiled):
+@pytest.mark.parametrize("kind", VARIABLE_KINDS)
+def test_matches_numpy_reference_with_sgd(k, alpha, compiled, kind):
     steps = 4 * k + 2  # several cycles and a partial one
     opt = Lookahead(keras.optimizers.SGD(0.05), k=k, alpha=alpha)
-    w = run_keras(opt, steps, compiled)
+    w = run_keras(opt, steps, compiled, kind)
     fast, slow, _ = numpy_lookahead(W0, steps, k, alpha, 0.05)
     np.testing.assert_allclose(w.numpy(), fast, atol=1e-6)
     np.testing.assert_allclose(opt.slow_weights[0].numpy(), slow, atol=1e-6)
     assert int(opt.iterations.numpy()) == steps
 
 
+@pytest.mark.parametrize("kind", VARIABLE_KINDS)
 @pytest.mark.parametrize("policy", ["keep", "reset", "pullback"])
-def test_momentum_policies_match_reference(policy):
+def test_momentum_policies_match_reference(policy, kind):
     steps, k, alpha = 13, 4, 0.5
     inner = keras.optimizers.SGD(0.03, momentum=0.9)
     opt = Lookahead(inner, k=k, alpha=alpha, momentum=policy)
-    w = run_keras(opt, steps, compiled=True)
+    w = run_keras(opt, steps, compiled=True, kind=kind)
     fast, slow, m = numpy_lookahead(W0, steps, k, alpha, 0.03, beta=0.9, momentum=policy)
     np.testing.assert_allclose(w.numpy(), fast, atol=1e-6)
     np.testing.assert_allclose(opt.slow_weights[0].numpy(), slow, atol=1e-6)
@@ -183,24 +186,59 @@ def test_learning_rate_is_the_inner_one():
     assert float(inner.learning_rate.numpy()) == pytest.approx(0.002)
 
 
+def test_policies_on_two_tf_variables_with_the_same_name():
+    """Two unnamed tf.Variables share the name "Variable:0"; each keeps its own slots
+    through the resets and pull-backs (they are found by identity, not by name)."""
+    steps, k, alpha = 9, 4, 0.5
+    for policy in ("reset", "pullback"):
+        a, b = tf.Variable(W0), tf.Variable(-W0)
+        inner = keras.optimizers.SGD(0.03, momentum=0.9)
+        opt = Lookahead(inner, k=k, alpha=alpha, momentum=policy)
+        opt.build([a, b])
+        for _ in range(steps):
+            opt.apply([tf.linalg.matvec(A, tf.convert_to_tensor(a)), tf.linalg.matvec(A, tf.convert_to_tensor(b))],
+                      [a, b])
+        for var, start in ((a, W0), (b, -W0)):
+            fast, slow, m = numpy_lookahead(start, steps, k, alpha, 0.03, beta=0.9, momentum=policy)
+            np.testing.assert_allclose(var.numpy(), fast, atol=1e-6)
+        # the quadratic is odd-symmetric: b's state is minus a's
+        np.testing.assert_allclose(opt.slow_weights[1].numpy(), -opt.slow_weights[0].numpy(), atol=1e-6)
+
+
+NAN, INF = float("nan"), float("inf")
+
+
 @pytest.mark.parametrize(
     "kwargs, err, word",
     [
+        ({"optimizer": "adam"}, TypeError, "optimizer"),
+        ({"optimizer": None}, TypeError, "optimizer"),
         ({"k": 0}, ValueError, "k"),
+        ({"k": -3}, ValueError, "k"),
         ({"k": 2.0}, TypeError, "k"),
+        ({"k": 3.0}, TypeError, "k"),
+        ({"k": True}, TypeError, "k"),
+        ({"k": "5"}, TypeError, "k"),
         ({"alpha": 0.0}, ValueError, "alpha"),
+        ({"alpha": -0.5}, ValueError, "alpha"),
         ({"alpha": 1.5}, ValueError, "alpha"),
-        ({"alpha": float("nan")}, ValueError, "alpha"),
+        ({"alpha": NAN}, ValueError, "alpha"),
+        ({"alpha": INF}, ValueError, "alpha"),
         ({"alpha": "half"}, TypeError, "alpha"),
+        ({"alpha": None}, TypeError, "alpha"),
         ({"momentum": "nesterov"}, ValueError, "momentum"),
+        ({"momentum": None}, TypeError, "momentum"),
+        ({"name": ""}, ValueError, "name"),
+        ({"name": 1}, TypeError, "name"),
         ({"clipnorm": 1.0}, ValueError, "optimizer"),
     ],
 )
 def test_rejects_bad_arguments(kwargs, err, word):
+    args = {"optimizer": keras.optimizers.SGD(0.1)} | kwargs
     with pytest.raises(err, match=word):
-        Lookahead(keras.optimizers.SGD(0.1), **kwargs)
+        Lookahead(**args)
 
 
-def test_rejects_non_optimizer():
-    with pytest.raises(TypeError, match="optimizer"):
-        Lookahead("adam")
+def test_k_and_alpha_accept_numpy_numbers():
+    opt = Lookahead(keras.optimizers.SGD(0.1), k=np.int64(3), alpha=np.float32(0.25))
+    assert (opt.k, opt.alpha) == (3, 0.25) and type(opt.k) is int and type(opt.alpha) is float

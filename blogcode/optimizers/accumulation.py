@@ -19,14 +19,13 @@ argument evaluates schedules and EMA at every micro-batch instead; see the chapt
 
 from __future__ import annotations
 
-import numbers
-
 import keras
 import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from blogcode.optimizers.wrapper import DelegatesToInnerOptimizer
+from blogcode import checks
+from blogcode.optimizers.wrapper import DelegatesToInnerOptimizer, check_inner_optimizer
 
 __all__ = [
     "GradientAccumulation",
@@ -37,14 +36,6 @@ __all__ = [
     "EpochAccuracy",
     "train_setting",
 ]
-
-
-def _check_steps(steps) -> int:
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral):
-        raise ValueError(f"steps must be an integer >= 1, got {steps!r} ({type(steps).__name__})")
-    if steps < 1:
-        raise ValueError(f"steps must be an integer >= 1, got {steps}")
-    return int(steps)
 
 
 @keras.saving.register_keras_serializable(package="blogcode")
@@ -63,16 +54,15 @@ class GradientAccumulation(DelegatesToInnerOptimizer, keras.optimizers.Optimizer
     """
 
     def __init__(self, optimizer, steps, name=None, **kwargs):
-        if not isinstance(optimizer, keras.optimizers.Optimizer):
-            raise TypeError(
-                f"optimizer must be a keras.optimizers.Optimizer, got {type(optimizer).__name__}"
-            )
+        check_inner_optimizer(optimizer)
         if getattr(optimizer, "gradient_accumulation_steps", None):
             raise ValueError(
                 "optimizer already accumulates gradients (gradient_accumulation_steps="
                 f"{optimizer.gradient_accumulation_steps}); use one mechanism, not both"
             )
-        steps = _check_steps(steps)
+        steps = checks.positive_int(steps, "steps")   # 2.0 or True: TypeError, 0: ValueError
+        if name is not None:
+            checks.string(name, "name", allow_empty=False)
         if kwargs:
             raise ValueError(
                 f"GradientAccumulation takes no optimizer arguments {sorted(kwargs)}; "
@@ -197,10 +187,7 @@ def mean_of_micro_batch_means(per_sample_grads, micro_batch_size: int):
     grads = tf.convert_to_tensor(per_sample_grads)
     if grads.shape.rank is None or grads.shape.rank < 1 or grads.shape[0] == 0:
         raise ValueError("per_sample_grads must have at least one sample along axis 0")
-    if isinstance(micro_batch_size, bool) or not isinstance(micro_batch_size, numbers.Integral):
-        raise TypeError(f"micro_batch_size must be an int, got {type(micro_batch_size).__name__}")
-    if micro_batch_size < 1:
-        raise ValueError(f"micro_batch_size must be >= 1, got {micro_batch_size}")
+    micro_batch_size = checks.positive_int(micro_batch_size, "micro_batch_size")
     n = grads.shape[0]
     means = [tf.reduce_mean(grads[i:i + micro_batch_size], axis=0) for i in range(0, n, micro_batch_size)]
     return tf.reduce_mean(tf.stack(means), axis=0)
@@ -215,10 +202,8 @@ def pitfall_counts(condition: bool, select_with: str) -> dict:
     uses ``keras.ops.cond`` (``tf.cond``), which executes only the chosen branch.
     Returns ``{"update branch": k, "keep branch": m, "result": value}``.
     """
-    if select_with not in ("where", "cond"):
-        raise ValueError(f"select_with must be 'where' or 'cond', got {select_with!r}")
-    if not isinstance(condition, (bool, int)) or isinstance(condition, int) and condition not in (0, 1):
-        raise TypeError(f"condition must be a bool, got {condition!r}")
+    select_with = checks.one_of(select_with, "select_with", ("where", "cond"))
+    condition = checks.boolean(condition, "condition")
     update_runs = tf.Variable(0, dtype=tf.int32)
     keep_runs = tf.Variable(0, dtype=tf.int32)
     weight = tf.Variable(1.0)
@@ -249,6 +234,10 @@ def pitfall_counts(condition: bool, select_with: str) -> dict:
 def article_mlp(seed: int, input_dim: int = 784, hidden: int = 512, dropout: float = 0.2,
                 classes: int = 10) -> keras.Model:
     """The article's MNIST model: two ReLU layers of 512 with dropout 0.2, softmax output."""
+    seed = checks.integer(seed, "seed", minimum=0)
+    input_dim, hidden = checks.positive_int(input_dim, "input_dim"), checks.positive_int(hidden, "hidden")
+    classes = checks.integer(classes, "classes", minimum=2)
+    dropout = checks.real(dropout, "dropout", minimum=0.0, maximum=1.0, exclusive_maximum=True)
     keras.utils.set_random_seed(seed)
     return keras.Sequential([
         keras.Input((input_dim,)),
@@ -270,6 +259,7 @@ class WindowedLoss(keras.callbacks.Callback):
 
     def __init__(self, batch_size: int, every: int):
         super().__init__()
+        batch_size, every = checks.positive_int(batch_size, "batch_size"), checks.positive_int(every, "every")
         if every < batch_size:
             raise ValueError(f"every ({every}) must be at least batch_size ({batch_size})")
         self.batch_size, self.every = batch_size, every
@@ -299,12 +289,25 @@ class EpochAccuracy(keras.callbacks.Callback):
 
     def __init__(self, x, y):
         super().__init__()
-        self.x, self.y, self.accuracy = x, np.asarray(y), []
+        y = np.asarray(y)
+        if len(x) != len(y) or len(y) == 0:
+            raise ValueError(f"x and y must hold the same, non-zero number of samples, got {len(x)} and {len(y)}")
+        self.x, self.y, self.accuracy = x, y, []
 
     def on_epoch_end(self, epoch, logs=None):
         probs = self.model(self.x, training=False)
         self.accuracy.append(float(np.mean(np.argmax(probs, axis=-1) == self.y)))
         print(f"  epoch {epoch + 1}: validation accuracy {self.accuracy[-1]:.4f}")
+
+
+def _pair(data, name):
+    """``(x, y)`` with as many labels as samples."""
+    if not isinstance(data, (tuple, list)) or len(data) != 2:
+        raise TypeError(f"{name} must be a pair (x, y), got {type(data).__name__}")
+    x, y = data
+    if len(x) != len(y):
+        raise ValueError(f"{name}: x has {len(x)} samples, y has {len(y)}")
+    return x, y
 
 
 def train_setting(optimizer, batch_size: int, train, validation, epochs: int, seed: int,
@@ -315,7 +318,12 @@ def train_setting(optimizer, batch_size: int, train, validation, epochs: int, se
     Small batches run several steps per call of the compiled function
     (``steps_per_execution``); at batch 1 the per-step overhead would dominate.
     """
-    (x, y), (x_val, y_val) = train, validation
+    if not isinstance(optimizer, (str, keras.optimizers.Optimizer)):
+        raise TypeError(f"optimizer must be a keras.optimizers.Optimizer or its name, got {type(optimizer).__name__}")
+    batch_size, epochs = checks.positive_int(batch_size, "batch_size"), checks.positive_int(epochs, "epochs")
+    log_every = checks.positive_int(log_every, "log_every")
+    verbose = checks.one_of(verbose, "verbose", (0, 1, 2, "auto"))
+    (x, y), (x_val, y_val) = _pair(train, "train"), _pair(validation, "validation")
     model = article_mlp(seed, input_dim=x.shape[1])
     model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy",
                   steps_per_execution=max(1, log_every // batch_size))

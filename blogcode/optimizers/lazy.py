@@ -24,54 +24,136 @@ The wrapper lets the inner optimizer do its normal step, then restores the rows
 that must not move from a copy taken just before. That works for any inner
 optimizer, costs one temporary copy of each embedding matrix per step (plus one
 of each of its moment matrices in the "standard" mode), and makes unsampled rows
-bit-identical to their old values by construction.
+bit-identical to their old values by construction. Before that step, a sparse
+gradient's repeated indices (a token twice in a batch) are summed, so the inner
+optimizer makes the step of the dense gradient; Keras 3's Adam on the raw slices
+would build its second moment from the sum of their squares instead.
+
+The embeddings and the other trained variables may be ``keras.Variable`` or plain
+``tf.Variable`` objects, like those any Keras 3 optimizer accepts.
 """
 
 from __future__ import annotations
 
+import contextlib
+
 import keras
 import tensorflow as tf
 
-from blogcode.optimizers.wrapper import DelegatesToInnerOptimizer
+from blogcode import checks
+from blogcode.optimizers.wrapper import (DelegatesToInnerOptimizer, check_inner_optimizer, read_value,
+                                         reject_base_arguments, sum_repeated_slices, variable_path)
 
-__all__ = ["LazyOptimizer", "sampled_rows", "slot_variables", "DETECT_RULES", "LAZY_MODES"]
+__all__ = ["LazyOptimizer", "sampled_rows", "slot_variables", "build_recording_slots", "DETECT_RULES",
+           "LAZY_MODES"]
 
 LAZY_MODES = ("author", "standard")
 DETECT_RULES = ("indices", "all_nonzero", "any_nonzero")
 
 
-def _check_inner_optimizer(optimizer) -> None:
-    if not isinstance(optimizer, keras.optimizers.Optimizer):
-        raise TypeError(
-            f"optimizer must be a keras.optimizers.Optimizer, got {type(optimizer).__name__}"
-        )
+class _Untracked:
+    """Holds variables without Keras' attribute tracking adding them to the
+    optimizer's own state (they belong to the model, or to another optimizer)."""
+
+    def __init__(self, items):
+        self.items = items
 
 
-def slot_variables(optimizer, variable) -> list:
-    """The per-variable state (momentum, Adam's m and v, ...) that a built Keras 3
-    ``optimizer`` keeps for ``variable``.
+@contextlib.contextmanager
+def _recording_slots(optimizer, record: dict):
+    """While active, every variable that ``optimizer`` creates from a reference
+    variable (``add_variable_from_reference``, which Keras 3's optimizers use for
+    all their per-variable state) is listed in ``record[id(reference)]``."""
+    create = optimizer.add_variable_from_reference
 
-    Keras names such a slot ``{variable.path with '/' -> '_'}_{slot name}`` and
-    gives it the variable's shape; EMA averages and gradient accumulators are not
-    moment estimates and are left out.
+    def recording(reference_variable, *args, **kwargs):
+        slot = create(reference_variable, *args, **kwargs)
+        record.setdefault(id(reference_variable), []).append(slot)
+        return slot
+
+    # An instance attribute shadows the method; set and removed outside Keras' tracking.
+    optimizer.__dict__["add_variable_from_reference"] = recording
+    try:
+        yield
+    finally:
+        del optimizer.__dict__["add_variable_from_reference"]
+
+
+def build_recording_slots(optimizer, var_list) -> None:
+    """``optimizer.build(var_list)``, remembering which slot belongs to which variable.
+
+    The wrappers build their inner optimizer with this, so that
+    :func:`slot_variables` finds the slots by identity and not by name: a plain
+    ``tf.Variable`` has no Keras path, and two of them may share a name.
     """
-    if not optimizer.built:
-        raise ValueError("optimizer must be built before its slot variables can be listed")
-    prefix = variable.path.replace("/", "_") + "_"
-    others = [v.path.replace("/", "_") + "_" for v in optimizer._trainable_variables if v is not variable]
-    excluded = {id(v) for v in getattr(optimizer, "_model_variables_moving_average", None) or [] if v is not None}
-    excluded |= {id(v) for v in getattr(optimizer, "_accumulated_gradients", None) or [] if v is not None}
+    var_list = list(var_list)
+    if optimizer.built:
+        optimizer.build(var_list)  # a no-op for Keras' optimizers: nothing to record
+        return
+    record: dict = {}
+    with _recording_slots(optimizer, record):
+        optimizer.build(var_list)
+    optimizer.__dict__["_blogcode_slots"] = _Untracked(record)
+
+
+def _innermost(optimizer):
+    # Wrappers (ours, Keras' LossScaleOptimizer) keep no moments of their own.
+    while isinstance(getattr(optimizer, "inner_optimizer", None), keras.optimizers.Optimizer):
+        optimizer = optimizer.inner_optimizer
+    return optimizer
+
+
+def _slot_prefix(variable) -> str:
+    # How Keras 3 names a slot made from `variable` (add_variable_from_reference).
+    if isinstance(getattr(variable, "path", None), str):
+        return variable.path.replace("/", "_") + "_"
+    return str(variable.name).replace("/", "_").replace(":", "_") + "_"
+
+
+def _slots_by_name(optimizer, variable) -> list:
+    """Fallback for an optimizer built elsewhere: the slots named after ``variable``."""
+    prefix = _slot_prefix(variable)
+    others = [_slot_prefix(v) for v in optimizer._trainable_variables if v is not variable]
+    if prefix in others:
+        raise ValueError(
+            f"variable: another variable of the optimizer has the same name ({variable.name!r}), so their "
+            "slots cannot be told apart by name; let the wrapper build the optimizer (build_recording_slots)"
+        )
     slots = []
     for slot in optimizer.variables:
-        if id(slot) in excluded or tuple(slot.shape) != tuple(variable.shape):
+        if tuple(slot.shape) != tuple(variable.shape) or not slot.name.startswith(prefix):
             continue
-        if not slot.name.startswith(prefix):
-            continue
-        # Another variable whose path extends this one ("emb" vs "emb_2") owns the slot.
+        # Another variable whose name extends this one ("emb" vs "emb_2") owns the slot.
         if any(len(o) > len(prefix) and slot.name.startswith(o) for o in others):
             continue
         slots.append(slot)
     return slots
+
+
+def slot_variables(optimizer, variable) -> list:
+    """The per-variable state (momentum, Adam's m and v, ...) that a built Keras 3
+    ``optimizer`` keeps for ``variable`` (a ``keras.Variable`` or a ``tf.Variable``).
+
+    Through a wrapper (``inner_optimizer``), the state of the optimizer inside.
+    If the optimizer was built by :func:`build_recording_slots` (every wrapper of
+    this package does that), the slots are the variables it created from
+    ``variable``; otherwise they are found by Keras' naming rule
+    (``{variable.path with '/' -> '_'}_{slot name}``). EMA averages and gradient
+    accumulators are not moment estimates and are left out.
+    """
+    optimizer = _innermost(check_inner_optimizer(optimizer))
+    if not optimizer.built:
+        raise ValueError("optimizer must be built before its slot variables can be listed")
+    if not any(v is variable for v in optimizer._trainable_variables):
+        raise ValueError(f"variable {variable_path(variable)!r} is not among the variables the optimizer trains")
+    excluded = {id(v) for v in getattr(optimizer, "_model_variables_moving_average", None) or [] if v is not None}
+    excluded |= {id(v) for v in getattr(optimizer, "_accumulated_gradients", None) or [] if v is not None}
+    recorded = optimizer.__dict__.get("_blogcode_slots")
+    if recorded is not None:
+        candidates = recorded.items.get(id(variable), [])
+    else:
+        candidates = _slots_by_name(optimizer, variable)
+    return [slot for slot in candidates if id(slot) not in excluded]
 
 
 def sampled_rows(gradient, num_rows: int, detect: str = "indices") -> tf.Tensor:
@@ -82,10 +164,8 @@ def sampled_rows(gradient, num_rows: int, detect: str = "indices") -> tf.Tensor:
     ``"all_nonzero"`` (the article) calls a row sampled when none of its gradient
     components is zero; ``"any_nonzero"`` when at least one is not zero.
     """
-    if detect not in DETECT_RULES:
-        raise ValueError(f"detect must be one of {DETECT_RULES}, got {detect!r}")
-    if isinstance(num_rows, bool) or not isinstance(num_rows, int) or num_rows < 1:
-        raise ValueError(f"num_rows must be a positive int, got {num_rows!r}")
+    detect = checks.one_of(detect, "detect", DETECT_RULES)
+    num_rows = checks.positive_int(num_rows, "num_rows")
     if detect == "indices":
         if not isinstance(gradient, tf.IndexedSlices):
             raise ValueError(
@@ -105,14 +185,6 @@ def sampled_rows(gradient, num_rows: int, detect: str = "indices") -> tf.Tensor:
     return tf.reduce_any(nonzero, axis=1)
 
 
-class _Untracked:
-    """Holds model variables without Keras' attribute tracking adding them to
-    the optimizer's own state (they belong to the model)."""
-
-    def __init__(self, items):
-        self.items = list(items)
-
-
 def _embedding_reference(item):
     """A variable, or a path string, for one entry of ``embeddings``."""
     if isinstance(item, keras.layers.Embedding):
@@ -120,7 +192,7 @@ def _embedding_reference(item):
     if isinstance(item, (keras.Variable, tf.Variable)):
         return item
     if isinstance(item, str):
-        return item  # a variable path, as stored by get_config
+        return checks.string(item, "embeddings", allow_empty=False)  # a variable path, as stored by get_config
     raise TypeError(
         "embeddings must be keras.layers.Embedding layers, variables or variable paths, "
         f"got {type(item).__name__}"
@@ -137,15 +209,15 @@ def _resolve(reference, var_list):
             raise ValueError(f"embeddings: layer {reference.name!r} is not built yet")
         reference = reference.embeddings
     if isinstance(reference, str):
-        matches = [v for v in var_list if v.path == reference]
+        matches = [v for v in var_list if variable_path(v) == reference]
         if not matches:
             # A reloaded model may name its variables with or without the model's
             # prefix ("sequential/emb/embeddings" vs "emb/embeddings").
-            matches = [v for v in var_list if _same_path_below_model(v.path, reference)]
+            matches = [v for v in var_list if _same_path_below_model(variable_path(v), reference)]
     else:
         matches = [v for v in var_list if v is reference]
     if len(matches) != 1:
-        name = reference if isinstance(reference, str) else reference.path
+        name = reference if isinstance(reference, str) else variable_path(reference)
         raise ValueError(f"embeddings: {name!r} is not among the variables the optimizer trains")
     return matches[0]
 
@@ -157,28 +229,31 @@ class LazyOptimizer(DelegatesToInnerOptimizer, keras.optimizers.Optimizer):
     Args:
         optimizer: any Keras 3 optimizer (Adam, SGD with momentum, AdamW, ...).
         embeddings: ``keras.layers.Embedding`` layers, their ``embeddings``
-            variables, or variable paths (one item or a list).
+            variables (``keras.Variable`` or ``tf.Variable``), or variable paths
+            (one item or a list).
         mode: ``"author"`` (moments of all rows keep updating, only sampled rows
             move) or ``"standard"`` (moments of unsampled rows are frozen too).
         detect: how a sampled row is recognised, see :func:`sampled_rows`.
+
+    A sparse gradient (``tf.IndexedSlices``) reaches the inner optimizer with its
+    repeated indices summed (:func:`~blogcode.optimizers.wrapper.sum_repeated_slices`),
+    so a token that occurs twice in a batch gets the step of the dense gradient;
+    Keras 3's Adam alone would square the two slices separately.
     """
 
     def __init__(self, optimizer, embeddings, mode="author", detect="indices", name=None, **kwargs):
-        _check_inner_optimizer(optimizer)
+        check_inner_optimizer(optimizer)
         if getattr(optimizer, "gradient_accumulation_steps", None):
             # The rows to keep are read from one batch, the update would come from several.
             raise ValueError("optimizer: gradient_accumulation_steps is not supported inside LazyOptimizer")
-        if mode not in LAZY_MODES:
-            raise ValueError(f"mode must be one of {LAZY_MODES}, got {mode!r}")
-        if detect not in DETECT_RULES:
-            raise ValueError(f"detect must be one of {DETECT_RULES}, got {detect!r}")
+        mode = checks.one_of(mode, "mode", LAZY_MODES)
+        detect = checks.one_of(detect, "detect", DETECT_RULES)
         if not isinstance(embeddings, (list, tuple)):
             embeddings = [embeddings]
-        if len(embeddings) == 0:
-            raise ValueError("embeddings must name at least one embedding")
-        references = [_embedding_reference(e) for e in embeddings]
-        if kwargs:
-            raise ValueError(f"LazyOptimizer takes no base optimizer arguments; set them on optimizer: {sorted(kwargs)}")
+        references = [_embedding_reference(e) for e in checks.nonempty(embeddings, "embeddings")]
+        if name is not None:
+            checks.string(name, "name", allow_empty=False)
+        reject_base_arguments("LazyOptimizer", kwargs)
         super().__init__(learning_rate=0.0, name=name)
         self.inner_optimizer = optimizer
         self.mode = mode
@@ -188,7 +263,7 @@ class LazyOptimizer(DelegatesToInnerOptimizer, keras.optimizers.Optimizer):
 
     def build(self, var_list):
         var_list = list(var_list)
-        self.inner_optimizer.build(var_list)
+        build_recording_slots(self.inner_optimizer, var_list)
         resolved = [_resolve(r, var_list) for r in self._embedding_references.items]
         self._embedding_variables = _Untracked(resolved)
         super().build(var_list)
@@ -206,7 +281,10 @@ class LazyOptimizer(DelegatesToInnerOptimizer, keras.optimizers.Optimizer):
 
     def apply(self, grads, trainable_variables=None):
         trainable_variables = self._variables_to_update(trainable_variables)
-        grads = list(grads)
+        # The inner optimizer gets (and the rows are read from) each sparse gradient
+        # with its repeated indices summed: the dense gradient's step, not Keras'
+        # slice-by-slice squares.
+        grads = [sum_repeated_slices(g) for g in grads]
         embedding_ids = {id(v) for v in self._embedding_variables.items}
         restores = []  # (row mask, state variable, copy before the step)
         for grad, variable in zip(grads, trainable_variables):
@@ -215,11 +293,11 @@ class LazyOptimizer(DelegatesToInnerOptimizer, keras.optimizers.Optimizer):
             mask = sampled_rows(grad, int(variable.shape[0]), self.detect)
             for state in self._frozen_state(variable):
                 # Reading the value now orders this copy before the inner update.
-                restores.append((mask, state, tf.identity(state.value)))
+                restores.append((mask, state, tf.identity(read_value(state))))
         self.inner_optimizer.apply(grads, trainable_variables)
         for mask, state, before in restores:
             row_mask = tf.reshape(mask, [-1] + [1] * (len(state.shape) - 1))
-            state.assign(tf.where(row_mask, state.value, before))
+            state.assign(tf.where(row_mask, read_value(state), before))
         self._iterations.assign_add(1)
 
     def stateless_apply(self, optimizer_variables, grads, trainable_variables):
@@ -235,7 +313,7 @@ class LazyOptimizer(DelegatesToInnerOptimizer, keras.optimizers.Optimizer):
                 if not reference.built:
                     raise ValueError(f"embeddings: layer {reference.name!r} must be built before get_config")
                 reference = reference.embeddings
-            paths.append(reference if isinstance(reference, str) else reference.path)
+            paths.append(reference if isinstance(reference, str) else variable_path(reference))
         return {
             "name": self.name,
             "optimizer": keras.optimizers.serialize(self.inner_optimizer),

@@ -21,6 +21,10 @@ synchronisation is the ``momentum`` option:
 * ``"reset"``: every per-variable slot is set to zero.
 * ``"pullback"``: each slot is interpolated like the weights, between its value
   at the previous synchronisation and now: ``m <- m_sync + alpha (m - m_sync)``.
+
+The model's variables may be ``keras.Variable`` or plain ``tf.Variable`` objects;
+the inner optimizer's slots are found by identity (``build_recording_slots``), not
+by name, since plain TensorFlow variables have no Keras path.
 """
 
 from __future__ import annotations
@@ -30,8 +34,10 @@ import contextlib
 import keras
 import tensorflow as tf
 
-from blogcode.optimizers.lazy import _Untracked, _check_inner_optimizer, slot_variables
-from blogcode.optimizers.wrapper import DelegatesToInnerOptimizer
+from blogcode import checks
+from blogcode.optimizers.lazy import _Untracked, build_recording_slots, slot_variables
+from blogcode.optimizers.wrapper import (DelegatesToInnerOptimizer, check_inner_optimizer, read_value,
+                                         reject_base_arguments)
 
 __all__ = ["Lookahead", "SlowWeightsEvaluation", "MOMENTUM_POLICIES"]
 
@@ -44,35 +50,29 @@ class Lookahead(DelegatesToInnerOptimizer, keras.optimizers.Optimizer):
 
     Args:
         optimizer: any Keras 3 optimizer.
-        k: synchronise every ``k`` steps (calls of ``apply``), ``k >= 1``.
+        k: synchronise every ``k`` steps (calls of ``apply``), an int ``>= 1``.
         alpha: slow-weights step size, ``0 < alpha <= 1`` (1 means plain ``optimizer``).
         momentum: inner-state policy at a synchronisation: ``"keep"``,
             ``"reset"`` or ``"pullback"`` (see the module docstring).
     """
 
     def __init__(self, optimizer, k=5, alpha=0.5, momentum="keep", name=None, **kwargs):
-        _check_inner_optimizer(optimizer)
-        if isinstance(k, bool) or not isinstance(k, int):
-            raise TypeError(f"k must be an int, got {type(k).__name__}")
-        if k < 1:
-            raise ValueError(f"k must be >= 1, got {k}")
-        if isinstance(alpha, bool) or not isinstance(alpha, (int, float)):
-            raise TypeError(f"alpha must be a number, got {type(alpha).__name__}")
-        if not 0.0 < alpha <= 1.0:  # also rejects NaN
-            raise ValueError(f"alpha must be in (0, 1], got {alpha}")
-        if momentum not in MOMENTUM_POLICIES:
-            raise ValueError(f"momentum must be one of {MOMENTUM_POLICIES}, got {momentum!r}")
-        if kwargs:
-            raise ValueError(f"Lookahead takes no base optimizer arguments; set them on optimizer: {sorted(kwargs)}")
+        check_inner_optimizer(optimizer)
+        k = checks.positive_int(k, "k")
+        alpha = checks.real(alpha, "alpha", minimum=0.0, exclusive_minimum=True, maximum=1.0)
+        momentum = checks.one_of(momentum, "momentum", MOMENTUM_POLICIES)
+        if name is not None:
+            checks.string(name, "name", allow_empty=False)
+        reject_base_arguments("Lookahead", kwargs)
         super().__init__(learning_rate=0.0, name=name)
         self.inner_optimizer = optimizer
         self.k = k
-        self.alpha = float(alpha)
+        self.alpha = alpha
         self.momentum = momentum
 
     def build(self, var_list):
         var_list = list(var_list)
-        self.inner_optimizer.build(var_list)
+        build_recording_slots(self.inner_optimizer, var_list)
         # The slow weights get their values at the first step (see apply), so that
         # building inside a tf.function trace and set_weights after build both work.
         self._slow_weights = [self.add_variable_from_reference(v, name="slow") for v in var_list]
@@ -89,19 +89,19 @@ class Lookahead(DelegatesToInnerOptimizer, keras.optimizers.Optimizer):
 
     def _start_slow_weights(self):
         for fast, slow in zip(self._trainable_variables, self._slow_weights):
-            slow.assign(fast)
+            slow.assign(read_value(fast))
 
     def _synchronise(self):
         for fast, slow in zip(self._trainable_variables, self._slow_weights):
-            slow.assign_add(self.alpha * (fast - slow))
-            fast.assign(slow)
+            slow.assign_add(self.alpha * (read_value(fast) - read_value(slow)))
+            fast.assign(read_value(slow))
         if self.momentum == "reset":
             for slot in self._slots.items:
-                slot.assign(tf.zeros_like(slot))
+                slot.assign(tf.zeros(slot.shape, slot.dtype))
         elif self.momentum == "pullback":
             for slot, at_sync in zip(self._slots.items, self._slots_at_sync):
-                at_sync.assign_add(self.alpha * (slot - at_sync))
-                slot.assign(at_sync)
+                at_sync.assign_add(self.alpha * (read_value(slot) - read_value(at_sync)))
+                slot.assign(read_value(at_sync))
 
     def apply(self, grads, trainable_variables=None):
         trainable_variables = self._variables_to_update(trainable_variables)
@@ -122,11 +122,11 @@ class Lookahead(DelegatesToInnerOptimizer, keras.optimizers.Optimizer):
         if not self.built:
             raise ValueError("the optimizer is not built: there are no slow weights yet")
         started = int(self._iterations.numpy()) > 0
-        fast_values = [tf.identity(v.value) for v in self._trainable_variables]
+        fast_values = [tf.identity(read_value(v)) for v in self._trainable_variables]
         try:
             if started:
                 for fast, slow in zip(self._trainable_variables, self._slow_weights):
-                    fast.assign(slow)
+                    fast.assign(read_value(slow))
             yield
         finally:
             for fast, value in zip(self._trainable_variables, fast_values):

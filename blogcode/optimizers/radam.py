@@ -3,37 +3,87 @@
 Chapter: "DGCNN, a convolutional reading-comprehension model" (article 6906), whose
 released code trained with RAdam. Keras 3 ships no RAdam, so this module writes one.
 
-Update rule (Algorithm 2 of the paper), for step ``t = 1, 2, ...``::
+Update rule, for step ``t = 1, 2, ...``::
 
     m_t = beta_1 m_{t-1} + (1 - beta_1) g_t          first moment
     v_t = beta_2 v_{t-1} + (1 - beta_2) g_t^2        second moment
     m_hat = m_t / (1 - beta_1^t)
     rho_inf = 2 / (1 - beta_2) - 1
     rho_t = rho_inf - 2 t beta_2^t / (1 - beta_2^t)
-    if rho_t > threshold (the paper: 4):             variance of the adaptive lr is tractable
+    if rho_t > rectification_threshold:              the adaptive step's variance is tractable
         l_t = sqrt(1 - beta_2^t) / (sqrt(v_t) + epsilon)
         r_t = sqrt((rho_t - 4)(rho_t - 2) rho_inf / ((rho_inf - 4)(rho_inf - 2) rho_t))
         theta_t = theta_{t-1} - lr r_t m_hat l_t
-    else:                                            early steps: SGD with momentum
+    elif degenerated_to_sgd:                         early steps: SGD with momentum
         theta_t = theta_{t-1} - lr m_hat
+    else:                                            early steps: no parameter update
 
-Many implementations (``keras_radam``, TensorFlow Addons) switch at ``rho_t >= 5``
-instead of ``> 4``; ``rectification_threshold`` makes that a choice.
+Where the published versions differ:
+
+* The threshold. Algorithm 2 of the paper rectifies once ``rho_t > 4`` (where
+  ``r_t`` first exists). The authors' code (LiyuanLucasLiu/RAdam, ``radam.py``) is
+  "more conservative" and tests ``rho_t >= 5``; ``torch.optim.RAdam`` tests
+  ``rho_t > 5``; TF Addons' ``RectifiedAdam`` ``>= 5``. The two tests differ only if
+  ``rho_t`` lands exactly on 5, and it does not: ``rho_1 = 1`` and ``rho_t < t`` after
+  that, so with ``beta_2 >= 0.9`` both first rectify at step 6. The default
+  ``rectification_threshold=5.0`` reproduces the code; ``4.0`` gives the paper's rule
+  (first rectified step: 5).
+* The early steps. torch, the paper, TF Addons and the authors' code until 2021 take
+  the momentum step (``degenerated_to_sgd=True``, the default here); the authors'
+  current code defaults to ``degenerated_to_sgd=False`` and leaves the parameters
+  where they are until the first rectified step.
+* ``epsilon`` is Keras' Adam default, ``1e-7``; torch and the authors use ``1e-8``.
+
+The update follows the variable's dtype: a float64 variable is updated in float64
+with the betas converted directly from Python floats. (The learning rate is a
+float32 variable of Keras' base optimizer, so it is the one rounded value.)
 """
 
 from __future__ import annotations
 
+import numbers
+
 import keras
+import tensorflow as tf
 from keras import ops
 
-__all__ = ["RAdam"]
+from blogcode import checks
+
+__all__ = ["RAdam", "PAPER_THRESHOLD", "CODE_THRESHOLD"]
+
+PAPER_THRESHOLD = 4.0  # Algorithm 2 of the paper: rectify while rho_t > 4
+CODE_THRESHOLD = 5.0   # the authors' code (rho_t >= 5) and torch.optim.RAdam (rho_t > 5)
+
+
+def _checked_learning_rate(learning_rate):
+    # A schedule or a callable is Keras' business; a number must be a finite rate >= 0.
+    if isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule) or callable(learning_rate):
+        return learning_rate
+    if isinstance(learning_rate, numbers.Real) and not isinstance(learning_rate, bool):
+        return checks.real(learning_rate, "learning_rate", minimum=0.0)
+    raise TypeError(
+        "learning_rate must be a float, a LearningRateSchedule or a callable, "
+        f"got {type(learning_rate).__name__}"
+    )
 
 
 @keras.saving.register_keras_serializable(package="blogcode")
 class RAdam(keras.optimizers.Optimizer):
     """Rectified Adam. Arguments as :class:`keras.optimizers.Adam`, plus
-    ``rectification_threshold`` (the paper uses 4: the adaptive step is used only
-    once ``rho_t`` exceeds it)."""
+
+    Args:
+        rectification_threshold: the adaptive (rectified) step is taken once
+            ``rho_t`` exceeds it; ``5.0`` (default) as in the authors' code and
+            ``torch.optim.RAdam``, ``4.0`` as in the paper. At least 4, where the
+            rectifier ``r_t`` starts to exist.
+        degenerated_to_sgd: before that, take a step of SGD with momentum
+            (``True``, torch and the paper) or none (``False``, the authors'
+            current default).
+
+    A sparse gradient (``tf.IndexedSlices``) is made dense first, which adds the
+    slices of repeated indices: the moments decay on every row anyway, and the
+    step equals the step on the summed (dense) gradient.
+    """
 
     def __init__(
         self,
@@ -41,29 +91,26 @@ class RAdam(keras.optimizers.Optimizer):
         beta_1: float = 0.9,
         beta_2: float = 0.999,
         epsilon: float = 1e-7,
-        rectification_threshold: float = 4.0,
+        rectification_threshold: float = CODE_THRESHOLD,
+        degenerated_to_sgd: bool = True,
         name: str = "radam",
         **kwargs,
     ):
-        for arg, value in (("beta_1", beta_1), ("beta_2", beta_2)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise TypeError(f"{arg} must be a float, got {type(value).__name__}")
-            if not 0.0 <= value < 1.0:
-                raise ValueError(f"{arg} must be in [0, 1), got {value}")
-        if not isinstance(epsilon, (int, float)) or isinstance(epsilon, bool):
-            raise TypeError(f"epsilon must be a float, got {type(epsilon).__name__}")
-        if epsilon < 0:
-            raise ValueError(f"epsilon must be >= 0, got {epsilon}")
-        if not isinstance(rectification_threshold, (int, float)) or isinstance(rectification_threshold, bool):
-            raise TypeError("rectification_threshold must be a number")
-        if rectification_threshold < 4:
-            # below 4 the rectifier r_t has a negative or zero argument under its root
-            raise ValueError(f"rectification_threshold must be >= 4, got {rectification_threshold}")
+        learning_rate = _checked_learning_rate(learning_rate)
+        beta_1 = checks.real(beta_1, "beta_1", minimum=0.0, maximum=1.0, exclusive_maximum=True)
+        beta_2 = checks.real(beta_2, "beta_2", minimum=0.0, maximum=1.0, exclusive_maximum=True)
+        epsilon = checks.real(epsilon, "epsilon", minimum=0.0)
+        # Below 4 the rectifier r_t would take the root of a negative number.
+        rectification_threshold = checks.real(rectification_threshold, "rectification_threshold",
+                                              minimum=PAPER_THRESHOLD)
+        degenerated_to_sgd = checks.boolean(degenerated_to_sgd, "degenerated_to_sgd")
+        name = checks.string(name, "name", allow_empty=False)
         super().__init__(learning_rate=learning_rate, name=name, **kwargs)
-        self.beta_1 = float(beta_1)
-        self.beta_2 = float(beta_2)
-        self.epsilon = float(epsilon)
-        self.rectification_threshold = float(rectification_threshold)
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.rectification_threshold = rectification_threshold
+        self.degenerated_to_sgd = degenerated_to_sgd
 
     def build(self, var_list):
         if self.built:
@@ -75,11 +122,17 @@ class RAdam(keras.optimizers.Optimizer):
 
     def update_step(self, gradient, variable, learning_rate):
         dtype = variable.dtype
-        lr = ops.cast(learning_rate, dtype)
+        if isinstance(gradient, tf.IndexedSlices):
+            # tf.convert_to_tensor adds the slices of a repeated index (Keras' Adam
+            # would square each slice into v instead); the update is dense anyway.
+            gradient = tf.convert_to_tensor(gradient)
         gradient = ops.cast(gradient, dtype)
+        lr = ops.cast(learning_rate, dtype)
         t = ops.cast(self.iterations + 1, dtype)
-        beta_1 = ops.cast(self.beta_1, dtype)
-        beta_2 = ops.cast(self.beta_2, dtype)
+        # convert_to_tensor with the dtype, not cast: casting a Python float goes
+        # through float32 and would round beta_1 = 0.9 for a float64 variable.
+        beta_1 = ops.convert_to_tensor(self.beta_1, dtype)
+        beta_2 = ops.convert_to_tensor(self.beta_2, dtype)
         beta_1_power = ops.power(beta_1, t)
         beta_2_power = ops.power(beta_2, t)
 
@@ -88,19 +141,23 @@ class RAdam(keras.optimizers.Optimizer):
         self.assign(m, beta_1 * m + (1 - beta_1) * gradient)
         self.assign(v, beta_2 * v + (1 - beta_2) * ops.square(gradient))
         m_hat = m / (1 - beta_1_power)
+        early = m_hat if self.degenerated_to_sgd else ops.zeros_like(m_hat)
 
-        rho_inf = 2 / (1 - beta_2) - 1
+        rho_inf = 2.0 / (1.0 - self.beta_2) - 1.0
+        if rho_inf <= self.rectification_threshold:
+            # rho_t < rho_inf: this beta_2 never reaches the rectified regime.
+            self.assign_sub(variable, lr * early)
+            return
         rho_t = rho_inf - 2 * t * beta_2_power / (1 - beta_2_power)
         tractable = rho_t > self.rectification_threshold
-        # Clamp before the root so the branch not taken never produces NaN.
-        safe_rho = ops.maximum(rho_t, ops.cast(4.0 + 1e-3, dtype))
+        # The branch not taken must not take the root of a negative number.
+        safe_rho = ops.where(tractable, rho_t, ops.convert_to_tensor(rho_inf, dtype))
         r_t = ops.sqrt(
             (safe_rho - 4) * (safe_rho - 2) * rho_inf
             / ((rho_inf - 4) * (rho_inf - 2) * safe_rho)
         )
         adaptive = r_t * m_hat * ops.sqrt(1 - beta_2_power) / (ops.sqrt(v) + self.epsilon)
-        step = ops.where(tractable, adaptive, m_hat)
-        self.assign_sub(variable, lr * step)
+        self.assign_sub(variable, lr * ops.where(tractable, adaptive, early))
 
     def get_config(self):
         config = super().get_config()
@@ -110,6 +167,7 @@ class RAdam(keras.optimizers.Optimizer):
                 "beta_2": self.beta_2,
                 "epsilon": self.epsilon,
                 "rectification_threshold": self.rectification_threshold,
+                "degenerated_to_sgd": self.degenerated_to_sgd,
             }
         )
         return config

@@ -5,13 +5,28 @@ Used by ``GradientAccumulation`` (book/accumulation.md), ``Lookahead`` and
 wrapper keeps the wrapped optimizer as ``inner_optimizer`` and lets it own the
 learning rate and the update counter, so schedules and bias corrections count the
 updates the wrapped optimizer really makes.
+
+The helpers below the mixin serve the wrappers and ``RAdam``: the argument checks
+they share, reading a variable of either kind Keras 3 optimizers accept
+(``keras.Variable`` or a plain ``tf.Variable``), and merging the repeated slices of a
+sparse gradient.
 """
 
 from __future__ import annotations
 
 import keras
+import tensorflow as tf
 
-__all__ = ["DelegatesToInnerOptimizer"]
+from blogcode import checks
+
+__all__ = [
+    "DelegatesToInnerOptimizer",
+    "check_inner_optimizer",
+    "reject_base_arguments",
+    "read_value",
+    "variable_path",
+    "sum_repeated_slices",
+]
 
 
 class DelegatesToInnerOptimizer:
@@ -54,3 +69,45 @@ class DelegatesToInnerOptimizer:
         config = dict(config)
         optimizer = keras.optimizers.deserialize(config.pop("optimizer"), custom_objects=custom_objects)
         return cls(optimizer, **config)
+
+
+def check_inner_optimizer(optimizer):
+    """``optimizer`` if it is a Keras 3 optimizer (``TypeError`` otherwise)."""
+    return checks.instance_of(optimizer, "optimizer", keras.optimizers.Optimizer,
+                              "a keras.optimizers.Optimizer")
+
+
+def reject_base_arguments(wrapper: str, kwargs: dict) -> None:
+    """A wrapper's own learning rate, clipping, EMA ... would never be used: they
+    belong on the wrapped optimizer, so passing them is a mistake to report."""
+    if kwargs:
+        raise ValueError(f"{wrapper} takes no base optimizer arguments; set them on optimizer: {sorted(kwargs)}")
+
+
+def read_value(variable) -> tf.Tensor:
+    """The current value of a ``keras.Variable`` or a ``tf.Variable`` as a tensor
+    (``.value`` is a property of the first and a method of the second)."""
+    return tf.convert_to_tensor(variable)
+
+
+def variable_path(variable) -> str:
+    """The name Keras 3 files a variable under: ``path`` for a ``keras.Variable``,
+    the TensorFlow name (``"table:0"``) for a plain ``tf.Variable``, which has no path."""
+    path = getattr(variable, "path", None)
+    return path if isinstance(path, str) else variable.name
+
+
+def sum_repeated_slices(gradient):
+    """``gradient`` with the slices of repeated indices added up, if it is a
+    ``tf.IndexedSlices``; anything else is returned unchanged.
+
+    An ``Embedding`` lookup of a batch in which a token occurs twice yields two
+    slices with the same index. Keras 3's Adam squares each slice before they are
+    added into the second moment (Σg², not (Σg)²); after this merge every index
+    occurs once, and a sparse step equals the dense step on the summed gradient.
+    """
+    if not isinstance(gradient, tf.IndexedSlices):
+        return gradient
+    indices, position = tf.unique(gradient.indices)
+    values = tf.math.unsorted_segment_sum(gradient.values, position, tf.shape(indices)[0])
+    return tf.IndexedSlices(values, indices, gradient.dense_shape)
