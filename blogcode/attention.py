@@ -1,7 +1,8 @@
 """Standard attention and three sparse patterns that really save time and memory.
 
 Chapter: "Born to save: from standard attention to sparse attention"
-(book/attention.md, article 6853).
+(book/attention.md, article 6853). The Keras layers built on these functions
+are in ``blogcode.attention_layers`` and re-exported here.
 
 Shapes and conventions
 ----------------------
@@ -15,23 +16,25 @@ Shapes and conventions
   attends nor is attended to; its output is zero.
 * ``dense_attention`` builds the full ``n x n`` score matrix and accepts any
   mask. ``atrous_attention``, ``local_attention`` and ``sparse_attention``
-  never build it: they compute only the scores the pattern allows (plus a
-  little block padding), and give the same result as ``dense_attention``
-  with ``attention_mask(pattern, padding)``.
-* Every softmax goes through ``blogcode.masking.masked_softmax`` (``where``
-  with ``-inf``), so a fully masked row gives zeros, never NaN or a uniform
-  distribution.
+  never build it: they cut the (zero-padded) sequence into blocks and score
+  each block of queries only against the keys the pattern can reach, with a
+  fixed number of reshapes and batched matrix products (no loop), so they are
+  fast whether called eagerly or inside ``tf.function``. They give the same
+  result as ``dense_attention`` with ``attention_mask(pattern, padding)``.
+* Every softmax masks with ``where`` and ``-inf`` (``blogcode.masking``), so a
+  fully masked row gives zeros, never NaN or a uniform distribution.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 
-import keras
 import numpy as np
 import tensorflow as tf
 
-from blogcode.masking import masked_softmax
+from blogcode import checks
+from blogcode.masking import softmax_where
 
 __all__ = [
     "dense_attention",
@@ -54,16 +57,10 @@ __all__ = [
     "SparseSelfAttention",
 ]
 
+PATTERN_NAMES = ("dense", "atrous", "local", "sparse")
+
 
 # --------------------------------------------------------------------------- checks
-
-
-def _check_positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value}")
-    return int(value)
 
 
 def _as_float_tensor(x, name: str) -> tf.Tensor:
@@ -104,19 +101,39 @@ def _check_qkv(q, k, v, same_length: bool):
     return q, k, v
 
 
+def _bool_tensor(mask, name: str) -> tf.Tensor:
+    """``mask`` as a bool tensor; a non-bool numeric mask counts non-zero as True."""
+    if mask is None or isinstance(mask, (str, bytes)):
+        raise TypeError(f"{name} must be a bool array or tensor, got {type(mask).__name__}")
+    try:
+        mask = tf.convert_to_tensor(mask)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name} must be a bool array or tensor: {err}") from None
+    if mask.dtype == tf.string:
+        raise TypeError(f"{name} must be bool or numeric, got strings")
+    if mask.dtype != tf.bool:
+        mask = tf.not_equal(mask, tf.zeros((), mask.dtype))
+    return mask
+
+
 def _padding_mask(mask, q: tf.Tensor) -> tf.Tensor:
     """A ``(batch, length)`` bool padding mask for ``q``, all True if None."""
     if mask is None:
         return tf.ones(tf.shape(q)[:2], tf.bool)
-    mask = tf.convert_to_tensor(mask)
+    mask = _bool_tensor(mask, "mask")
     if mask.shape.rank != 2:
         raise ValueError(f"mask must be a (batch, length) padding mask, got shape {tuple(mask.shape)}")
     for axis in (0, 1):
         if mask.shape[axis] is not None and q.shape[axis] is not None and mask.shape[axis] != q.shape[axis]:
             raise ValueError(f"mask shape {tuple(mask.shape)} does not match q shape {tuple(q.shape)}")
-    if mask.dtype != tf.bool:
-        mask = tf.not_equal(mask, tf.zeros((), mask.dtype))
     return mask
+
+
+def _scale(q: tf.Tensor):
+    depth = q.shape[-1]
+    if depth is None:  # unknown until run time (a generic tf.function signature)
+        return tf.math.rsqrt(tf.cast(tf.shape(q)[-1], q.dtype))
+    return 1.0 / math.sqrt(depth)
 
 
 # --------------------------------------------------------------------------- dense
@@ -130,16 +147,20 @@ def dense_attention(q, k, v, mask=None):
     n_q, n_k)``; a query whose row is fully masked gets a zero output.
     """
     q, k, v = _check_qkv(q, k, v, same_length=False)
-    scores = tf.einsum("bqd,bkd->bqk", q, k) / math.sqrt(q.shape[-1])
+    scores = tf.einsum("bqd,bkd->bqk", q, k) * _scale(q)
     if mask is None:
         weights = tf.nn.softmax(scores, axis=-1)
     else:
-        mask = tf.convert_to_tensor(mask)
+        mask = _bool_tensor(mask, "mask")
         if mask.shape.rank == 2:
             mask = mask[None]
         if mask.shape.rank != 3:
             raise ValueError(f"mask must be (n_q, n_k) or (batch, n_q, n_k), got shape {tuple(mask.shape)}")
-        weights = masked_softmax(scores, mask, axis=-1)
+        for axis, size in enumerate((q.shape[0], q.shape[1], k.shape[1])):
+            if mask.shape[axis] not in (None, 1, size) and size is not None:
+                raise ValueError(f"mask shape {tuple(mask.shape)} does not match the scores' shape "
+                                 f"(batch, n_q, n_k) = {(q.shape[0], q.shape[1], k.shape[1])}")
+        weights = softmax_where(scores, mask, axis=-1)
     return tf.einsum("bqk,bkd->bqd", weights, v)
 
 
@@ -147,7 +168,7 @@ def dense_attention(q, k, v, mask=None):
 
 
 def _offsets(n: int) -> np.ndarray:
-    n = _check_positive_int(n, "n")
+    n = checks.positive_int(n, "n")
     positions = np.arange(n)
     return positions[:, None] - positions[None, :]  # i - j
 
@@ -159,14 +180,14 @@ def causal_mask(n: int) -> np.ndarray:
 
 def atrous_mask(n: int, rate: int, causal: bool = False) -> np.ndarray:
     """Atrous (dilated) pattern: ``M[i, j] = (i - j) mod rate == 0``."""
-    rate = _check_positive_int(rate, "rate")
+    rate, causal = checks.positive_int(rate, "rate"), checks.boolean(causal, "causal")
     mask = _offsets(n) % rate == 0
     return mask & causal_mask(n) if causal else mask
 
 
 def local_mask(n: int, neighbors: int, causal: bool = False) -> np.ndarray:
     """Local (band) pattern: ``M[i, j] = |i - j| <= neighbors``."""
-    neighbors = _check_positive_int(neighbors, "neighbors")
+    neighbors, causal = checks.positive_int(neighbors, "neighbors"), checks.boolean(causal, "causal")
     mask = np.abs(_offsets(n)) <= neighbors
     return mask & causal_mask(n) if causal else mask
 
@@ -174,21 +195,37 @@ def local_mask(n: int, neighbors: int, causal: bool = False) -> np.ndarray:
 def sparse_mask(n: int, rate: int, causal: bool = False) -> np.ndarray:
     """OpenAI's sparse pattern, the union of the two:
     ``M[i, j] = |i - j| <= rate or (i - j) mod rate == 0``."""
-    rate = _check_positive_int(rate, "rate")
+    rate = checks.positive_int(rate, "rate")
     return local_mask(n, rate, causal) | atrous_mask(n, rate, causal)
+
+
+def _bool_array(x, name: str, ndim: int) -> np.ndarray:
+    """``x`` as a NumPy bool array of ``ndim`` axes; numbers must be 0 or 1."""
+    if x is None or isinstance(x, (str, bytes)):
+        raise TypeError(f"{name} must be a bool array, got {type(x).__name__}")
+    array = np.asarray(x.numpy() if hasattr(x, "numpy") else x)
+    if array.dtype != bool:
+        if not np.issubdtype(array.dtype, np.number):
+            raise TypeError(f"{name} must be a bool array, got dtype {array.dtype}")
+        if not np.isin(array, (0, 1)).all():
+            raise ValueError(f"{name} must hold only 0/1 or True/False")
+        array = array.astype(bool)
+    if array.ndim != ndim:
+        raise ValueError(f"{name} must have {ndim} axes, got shape {array.shape}")
+    return array
 
 
 def attention_mask(pattern, padding=None) -> np.ndarray:
     """Combine a ``(n, n)`` pattern with a ``(batch, n)`` padding mask into
     the ``(batch, n, n)`` mask for ``dense_attention``: a padded position
     neither attends nor is attended to."""
-    pattern = np.asarray(pattern, dtype=bool)
-    if pattern.ndim != 2 or pattern.shape[0] != pattern.shape[1]:
+    pattern = _bool_array(pattern, "pattern", 2)
+    if pattern.shape[0] != pattern.shape[1]:
         raise ValueError(f"pattern must be a square (n, n) mask, got shape {pattern.shape}")
     if padding is None:
         return pattern[None]
-    padding = np.asarray(padding, dtype=bool)
-    if padding.ndim != 2 or padding.shape[1] != pattern.shape[0]:
+    padding = _bool_array(padding, "padding", 2)
+    if padding.shape[1] != pattern.shape[0]:
         raise ValueError(f"padding must be (batch, {pattern.shape[0]}), got shape {padding.shape}")
     return pattern[None] & padding[:, :, None] & padding[:, None, :]
 
@@ -196,29 +233,22 @@ def attention_mask(pattern, padding=None) -> np.ndarray:
 def pattern_cost(pattern: str, n: int, k: int, causal: bool = False) -> int:
     """Closed-form number of allowed (query, key) pairs, the exact version of
     the article's O(n^2/k), O((2k+1)n) estimates; checked against the masks."""
-    n, k = _check_positive_int(n, "n"), _check_positive_int(k, "k")
+    pattern = checks.one_of(pattern, "pattern", PATTERN_NAMES)
+    n, k = checks.positive_int(n, "n"), checks.positive_int(k, "k")
+    causal = checks.boolean(causal, "causal")
     d = np.arange(n)  # pairs at offset i - j = d (d >= 0) number n - d
-    def count(keep):
-        forward = int(np.sum((n - d)[keep]))
-        return forward if causal else 2 * forward - n  # offset 0 counted once
-    if pattern == "dense":
-        return count(d >= 0)
-    if pattern == "atrous":
-        return count(d % k == 0)
-    if pattern == "local":
-        return count(d <= k)
-    if pattern == "sparse":
-        return count((d <= k) | (d % k == 0))
-    raise ValueError(f"pattern must be 'dense', 'atrous', 'local' or 'sparse', got {pattern!r}")
+    keep = {"dense": d >= 0, "atrous": d % k == 0, "local": d <= k, "sparse": (d <= k) | (d % k == 0)}[pattern]
+    forward = int(np.sum((n - d)[keep]))
+    return forward if causal else 2 * forward - n  # offset 0 counted once
 
 
 def receptive_field(masks) -> np.ndarray:
     """Which inputs each output can depend on after stacking layers with the
     given pattern masks (first layer first): the boolean product of the masks."""
-    masks = [np.asarray(m, dtype=bool) for m in masks]
-    if not masks:
-        raise ValueError("masks must hold at least one (n, n) mask")
+    masks = [_bool_array(m, f"masks[{i}]", 2) for i, m in enumerate(checks.nonempty(masks, "masks"))]
     reach = masks[0]
+    if reach.shape[0] != reach.shape[1]:
+        raise ValueError(f"masks must be square (n, n), got shape {reach.shape}")
     for m in masks[1:]:
         if m.shape != reach.shape:
             raise ValueError(f"masks must all have shape {reach.shape}, got {m.shape}")
@@ -236,114 +266,69 @@ def softmax_by_subtraction(scores, allowed, constant: float = 1e10):
     spacing of float32 numbers near ``1e10`` is 1024), so the weights come out
     uniform. ``masked_softmax`` never touches allowed scores.
     """
+    if scores is None or isinstance(scores, (str, bytes)):
+        raise TypeError(f"scores must be a float array or tensor, got {type(scores).__name__}")
     scores = tf.convert_to_tensor(scores)
     if not scores.dtype.is_floating:
         raise TypeError(f"scores must be floating point, got {scores.dtype.name}")
-    if not isinstance(constant, (int, float)) or not np.isfinite(constant) or constant <= 0:
-        raise ValueError(f"constant must be a positive finite number, got {constant!r}")
-    allowed = tf.cast(tf.convert_to_tensor(allowed), scores.dtype)
+    constant = checks.positive_real(constant, "constant")
+    allowed = tf.cast(_bool_tensor(allowed, "allowed"), scores.dtype)
     return tf.nn.softmax(scores - (1.0 - allowed) * constant, axis=-1)
 
 
 # --------------------------------------------------------------------------- efficient forms
 #
-# Every efficient form computes a few score tensors ("parts"), each holding
-# only scores the pattern may allow, and normalises them with ONE softmax per
-# query that runs across all parts (a shared maximum and a shared sum), without
-# concatenating them. A part comes with its mask and with its query layout:
-# which axes, when flattened, give the query position.
+# The three forms cut the (zero-padded) sequence into blocks of ``block``
+# positions, ``(b, nb, block, d)``, and score each block of queries only
+# against the keys its pattern can reach:
+#
+# * the band (local): the key blocks ``-reach .. reach`` away, side by side,
+#   ``(b, nb, block, (2 reach + 1) block)``; one block either side when
+#   ``block == neighbors``;
+# * the stride (atrous), with ``block == rate``: the keys a multiple of
+#   ``rate`` away from query slot ``c`` of a block are slot ``c`` of every
+#   block, ``(b, nb, rate, nb)``.
+#
+# Each part is one batched matrix product with no loop, so an eager call runs
+# a dozen or so large kernels, as a compiled one does. Both parts share the
+# ``(b, nb, block, keys)`` layout, so one softmax over their concatenation
+# normalises each query once over the union of its keys.
 
 
-def _pad_to_multiple(x: tf.Tensor, multiple: int, before: int = 0, after: int = 0) -> tf.Tensor:
-    """Pad axis 1 of ``x`` with zeros up to a multiple of ``multiple``, plus
-    ``before``/``after`` extra whole blocks of that size."""
-    n = tf.shape(x)[1]
-    padded = (n + multiple - 1) // multiple * multiple
-    paddings = [[0, 0], [before * multiple, padded - n + after * multiple]] + [[0, 0]] * (x.shape.rank - 2)
-    return tf.pad(x, paddings)
+def _dims(x: tf.Tensor) -> list:
+    """The shape of ``x``: Python ints where known, scalar tensors otherwise
+    (so static shapes stay static through reshapes)."""
+    static = x.shape.as_list()
+    if all(d is not None for d in static):
+        return static
+    dynamic = tf.shape(x)
+    return [dynamic[i] if d is None else d for i, d in enumerate(static)]
+
+
+def _pad(x: tf.Tensor, before, after) -> tf.Tensor:
+    """Pad axis 1 of ``x`` with zeros (False for a mask)."""
+    if isinstance(before, int) and isinstance(after, int) and before == after == 0:
+        return x
+    return tf.pad(x, [[0, 0], [before, after]] + [[0, 0]] * (x.shape.rank - 2))
+
+
+def _pad_to_blocks(tensors, block: int):
+    """Pad each tensor's axis 1 up to a multiple of ``block``."""
+    n = _dims(tensors[0])[1]
+    extra = (-n) % block
+    return [_pad(t, 0, extra) for t in tensors]
 
 
 def _blocks(x: tf.Tensor, block: int) -> tf.Tensor:
     """``(b, nb*block, ...)`` -> ``(b, nb, block, ...)``: consecutive blocks."""
-    shape = tf.shape(x)
-    return tf.reshape(x, tf.concat([[shape[0], shape[1] // block, block], shape[2:]], 0))
+    dims = _dims(x)
+    return tf.reshape(x, [dims[0], dims[1] // block, block] + dims[2:])
 
 
 def _unblocks(x: tf.Tensor) -> tf.Tensor:
     """Inverse of ``_blocks``."""
-    shape = tf.shape(x)
-    return tf.reshape(x, tf.concat([[shape[0], shape[1] * shape[2]], shape[3:]], 0))
-
-
-def _to_subsequences(x: tf.Tensor, rate: int) -> tf.Tensor:
-    """``(b, m*rate, ...)`` -> ``(b, rate, m, ...)``; subsequence ``c`` holds
-    positions ``c, c + rate, c + 2 rate, ...``."""
-    perm = [0, 2, 1] + list(range(3, x.shape.rank + 1))
-    return tf.transpose(_blocks(x, rate), perm)
-
-
-def _from_subsequences(x: tf.Tensor) -> tf.Tensor:
-    """Inverse of ``_to_subsequences``."""
-    perm = [0, 2, 1] + list(range(3, x.shape.rank))
-    return _unblocks(tf.transpose(x, perm))
-
-
-def _joint_masked_softmax(parts):
-    """One softmax per query over several score tensors taken together.
-
-    ``parts`` is a list of ``(scores, allowed, layout)``; ``layout`` is
-    ``("blocks", block)`` for scores ``(b, nb, block, keys)`` or
-    ``("subsequences", rate)`` for ``(b, rate, m, keys)``. Returns the weights
-    of each part. As in ``masked_softmax``, masked scores become ``-inf``
-    before ``exp`` (so no gradient can be NaN) and a query with no allowed key
-    gets all-zero weights.
-    """
-    def per_query(x, layout):  # (b, A, B) -> (b, n)
-        return _unblocks(x) if layout[0] == "blocks" else _from_subsequences(x)
-
-    def back(x, layout):  # (b, n) -> (b, A, B, 1), to broadcast over the keys
-        kind, size = layout
-        return (_blocks(x, size) if kind == "blocks" else _to_subsequences(x, size))[..., None]
-
-    masked = [tf.where(allowed, scores, tf.constant(-np.inf, scores.dtype)) for scores, allowed, _ in parts]
-    maxima = [per_query(tf.reduce_max(m, axis=-1), layout) for m, (_, _, layout) in zip(masked, parts)]
-    shift = maxima[0] if len(maxima) == 1 else tf.reduce_max(tf.stack(maxima), axis=0)
-    shift = tf.stop_gradient(tf.where(tf.math.is_finite(shift), shift, tf.zeros_like(shift)))
-    exps = [tf.exp(m - back(shift, layout)) for m, (_, _, layout) in zip(masked, parts)]
-    total = tf.add_n([per_query(tf.reduce_sum(e, axis=-1), layout) for e, (_, _, layout) in zip(exps, parts)])
-    return [tf.math.divide_no_nan(e, back(total, layout)) for e, (_, _, layout) in zip(exps, parts)]
-
-
-def _scale(q: tf.Tensor) -> float:
-    return 1.0 / math.sqrt(q.shape[-1])
-
-
-def _atrous_part(q, k, valid, rate: int, causal: bool, min_distance: int = 0):
-    """Scores of every query against its own subsequence, ``(b, rate, m, m)``,
-    with their mask. ``min_distance`` drops keys fewer than that many steps
-    (of ``rate``) away; the sparse form uses it to count the band once."""
-    qs, ks, valid_s = (_to_subsequences(t, rate) for t in (q, k, valid))
-    scores = tf.einsum("bcid,bcjd->bcij", qs, ks) * _scale(q)
-    m = tf.shape(qs)[2]
-    steps = tf.range(m)[:, None] - tf.range(m)[None, :]  # (i - j) / rate
-    allowed = tf.abs(steps) >= min_distance
-    if causal:
-        allowed &= steps >= 0
-    allowed = allowed[None, None] & valid_s[:, :, :, None] & valid_s[:, :, None, :]
-    return scores, allowed, ("subsequences", rate)
-
-
-def atrous_attention(q, k, v, rate: int, mask=None, causal: bool = False):
-    """Attention with the atrous pattern, computed on ``rate`` interleaved
-    subsequences of length ``ceil(n / rate)``: time and memory O(n^2 / rate)."""
-    rate = _check_positive_int(rate, "rate")
-    q, k, v = _check_qkv(q, k, v, same_length=True)
-    n = tf.shape(q)[1]
-    valid = _pad_to_multiple(_padding_mask(mask, q), rate)
-    q, k, v = (_pad_to_multiple(t, rate) for t in (q, k, v))
-    (weights,) = _joint_masked_softmax([_atrous_part(q, k, valid, rate, causal)])
-    out = tf.einsum("bcij,bcjd->bcid", weights, _to_subsequences(v, rate))
-    return _from_subsequences(out)[:, :n]
+    dims = _dims(x)
+    return tf.reshape(x, [dims[0], dims[1] * dims[2]] + dims[3:])
 
 
 def _band_shifts(neighbors: int, block: int, causal: bool) -> range:
@@ -354,252 +339,164 @@ def _band_shifts(neighbors: int, block: int, causal: bool) -> range:
     return range(-reach, 1 if causal else reach + 1)
 
 
-def _band_parts(q, valid, k_window, valid_window, neighbors: int, block: int, causal: bool):
+def _band_windows(x: tf.Tensor, block: int, shifts: range) -> tf.Tensor:
+    """``(b, nb*block, ...)`` -> ``(b, nb, len(shifts)*block, ...)``: for each
+    block, the blocks ``shifts`` away from it, side by side (zeros beyond the
+    ends)."""
+    nb = _dims(x)[1] // block
+    padded = _blocks(_pad(x, -shifts[0] * block, shifts[-1] * block), block)
+    return tf.concat([padded[:, s - shifts[0]: s - shifts[0] + nb] for s in shifts], axis=2)
+
+
+def _band_parts(q, k, valid, neighbors: int, block: int, causal: bool):
     """Scores of each block of queries against the key blocks the band
-    reaches (previous, own and next when ``block == neighbors``), each
-    ``(b, nb, block, block)``, with exact band masks. ``q`` and ``valid`` are
-    padded to a multiple of ``block``; ``k_window`` and ``valid_window`` hold
-    the same positions plus ``reach`` blocks before and after."""
-    qb, valid_q = _blocks(q, block), _blocks(valid, block)
+    reaches, ``(b, nb, block, len(shifts) * block)``: ``3 * block * n``
+    scores instead of ``n^2`` when ``block == neighbors``. A constant
+    ``(block, len(shifts) * block)`` mask cuts the band exactly; ``valid``
+    removes padding. ``q``, ``k`` and ``valid`` are padded to whole blocks."""
     shifts = _band_shifts(neighbors, block, causal)
-    reach = -shifts[0]
-    kb, valid_kb = _blocks(k_window, block), _blocks(valid_window, block)
-    nb = tf.shape(qb)[1]
-    rows, slots = np.arange(block)[:, None], np.arange(block)[None, :]
-    parts = []
-    for shift in shifts:
-        keys, key_valid = kb[:, reach + shift: reach + shift + nb], valid_kb[:, reach + shift: reach + shift + nb]
-        offset = rows - slots - shift * block  # i - j for query row r and key slot s
-        band = (np.abs(offset) <= neighbors) & ((offset >= 0) if causal else True)
-        allowed = tf.constant(band)[None, None] & valid_q[:, :, :, None] & key_valid[:, :, None, :]
-        parts.append((tf.einsum("bnid,bnjd->bnij", qb, keys) * _scale(q), allowed, ("blocks", block)))
-    return parts
+    scores = tf.einsum("bnid,bnjd->bnij", _blocks(q, block), _band_windows(k, block, shifts)) * _scale(q)
+    offset = np.arange(block)[:, None] - (np.arange(len(shifts) * block) + shifts[0] * block)[None, :]  # i - j
+    band = (np.abs(offset) <= neighbors) & ((offset >= 0) if causal else True)
+    allowed = (tf.constant(band) & _blocks(valid, block)[..., None]
+               & _band_windows(valid, block, shifts)[:, :, None, :])
+    return scores, allowed
 
 
-def _band_output(weights, v_window, neighbors: int, block: int, causal: bool):
-    """Sum over the band parts of their weights times the matching value blocks."""
-    shifts = _band_shifts(neighbors, block, causal)
-    reach = -shifts[0]
-    vb = _blocks(v_window, block)
-    nb = tf.shape(weights[0])[1]
-    outs = [tf.einsum("bnij,bnjd->bnid", w, vb[:, reach + shift: reach + shift + nb])
-            for w, shift in zip(weights, shifts)]
-    return _unblocks(tf.add_n(outs))
+def _band_output(weights, v, neighbors: int, block: int, causal: bool):
+    """The band weights times the value blocks they refer to, ``(b, nb, block, d)``."""
+    return tf.einsum("bnij,bnjd->bnid", weights, _band_windows(v, block, _band_shifts(neighbors, block, causal)))
 
 
-def local_attention(q, k, v, neighbors: int, mask=None, causal: bool = False, block_size: int | None = None,
-                    chunk_size: int = 1024):
+def _stride_steps_allowed(m, min_distance: int, causal: bool):
+    """Which block pairs ``(t, s)`` the stride links: ``|t - s| >= min_distance``
+    (and ``t >= s`` when causal); ``t - s`` is the offset ``(i - j) / rate``."""
+    if isinstance(m, int):  # static: a constant, folded away
+        steps = np.arange(m)[:, None] - np.arange(m)[None, :]
+        return tf.constant((np.abs(steps) >= min_distance) & ((steps >= 0) if causal else True))
+    steps = tf.range(m)[:, None] - tf.range(m)[None, :]
+    allowed = tf.abs(steps) >= min_distance
+    return allowed & (steps >= 0) if causal else allowed
+
+
+def _strided_part(q, k, valid, rate: int, causal: bool, min_distance: int = 0):
+    """Scores of every query against the keys a multiple of ``rate`` away,
+    ``(b, m, rate, m)`` with ``m = n / rate``: slot ``c`` of query block
+    ``t`` meets slot ``c`` of every key block ``s``. ``min_distance`` drops
+    keys fewer than that many blocks away; the sparse form uses it to count
+    the band once."""
+    qb, kb, valid_b = _blocks(q, rate), _blocks(k, rate), _blocks(valid, rate)
+    scores = tf.einsum("btcd,bscd->btcs", qb, kb) * _scale(q)
+    steps = _stride_steps_allowed(_dims(qb)[1], min_distance, causal)
+    allowed = steps[:, None, :] & valid_b[..., None] & tf.transpose(valid_b, [0, 2, 1])[:, None]
+    return scores, allowed
+
+
+def _strided_output(weights, v, rate: int):
+    return tf.einsum("btcs,bscd->btcd", weights, _blocks(v, rate))
+
+
+def _joint_masked_softmax(parts):
+    """One softmax per query over several score tensors taken together.
+
+    ``parts`` is a list of ``(scores, allowed)`` that share their leading
+    ``(b, nb, block)`` axes (the query) and each hold some of that query's
+    keys on the last axis. A union of key sets needs ONE normalisation, not a
+    sum of softmaxes: the parts are joined along the keys, go through one
+    masked softmax (``where`` with ``-inf``: no NaN gradient, zeros for a
+    query with no allowed key) and are split again.
+    """
+    if len(parts) == 1:
+        return [softmax_where(*parts[0], axis=-1)]
+    weights = softmax_where(tf.concat([s for s, _ in parts], -1), tf.concat([a for _, a in parts], -1), axis=-1)
+    sizes = [_dims(s)[-1] for s, _ in parts]
+    starts = np.cumsum([0] + sizes[:-1]).tolist() if all(isinstance(s, int) for s in sizes) else None
+    if starts is None:
+        starts = [sum(sizes[:i]) for i in range(len(sizes))]
+    return [weights[..., start: start + size] for start, size in zip(starts, sizes)]
+
+
+def _graph_when_eager(core):
+    """Run ``core`` as one cached ``tf.function`` graph when called eagerly,
+    and inline (part of the caller's graph) inside ``tf.function`` or
+    ``model.fit``. Eagerly, every op of the block computation is dispatched
+    and allocated on its own, which costs as much as the arithmetic here; a
+    graph runs the same ops with that overhead gone. ``reduce_retracing``
+    makes a second input shape trace a shape-generic graph, not one per
+    length. Gradients (``tf.GradientTape``) go through either way."""
+    compiled = tf.function(core, reduce_retracing=True, autograph=False)
+
+    @functools.wraps(core)
+    def run(*args):
+        return compiled(*args) if tf.executing_eagerly() else core(*args)
+    run.compiled = compiled  # for tests: how often it traced
+    return run
+
+
+@_graph_when_eager
+def _atrous_core(q, k, v, valid, rate: int, causal: bool):
+    n = _dims(q)[1]
+    q, k, v, valid = _pad_to_blocks([q, k, v, valid], rate)
+    (weights,) = _joint_masked_softmax([_strided_part(q, k, valid, rate, causal)])
+    return _unblocks(_strided_output(weights, v, rate))[:, :n]
+
+
+@_graph_when_eager
+def _local_core(q, k, v, valid, neighbors: int, block: int, causal: bool):
+    n = _dims(q)[1]
+    q, k, v, valid = _pad_to_blocks([q, k, v, valid], block)
+    (weights,) = _joint_masked_softmax([_band_parts(q, k, valid, neighbors, block, causal)])
+    return _unblocks(_band_output(weights, v, neighbors, block, causal))[:, :n]
+
+
+@_graph_when_eager
+def _sparse_core(q, k, v, valid, rate: int, causal: bool):
+    n = _dims(q)[1]
+    q, k, v, valid = _pad_to_blocks([q, k, v, valid], rate)
+    band = _band_parts(q, k, valid, rate, rate, causal)
+    strided = _strided_part(q, k, valid, rate, causal, min_distance=2)
+    band_weights, strided_weights = _joint_masked_softmax([band, strided])
+    out = _band_output(band_weights, v, rate, rate, causal) + _strided_output(strided_weights, v, rate)
+    return _unblocks(out)[:, :n]
+
+
+def _checked(q, k, v, mask):
+    """``q, k, v`` checked for self-attention, and the bool padding mask."""
+    q, k, v = _check_qkv(q, k, v, same_length=True)
+    return q, k, v, _padding_mask(mask, q)
+
+
+def atrous_attention(q, k, v, rate: int, mask=None, causal: bool = False):
+    """Attention with the atrous pattern ``(i - j) mod rate == 0``, computed
+    on blocks of ``rate``: each query meets the same slot of every block,
+    ``n^2 / rate`` scores, time and memory O(n^2 / rate)."""
+    rate, causal = checks.positive_int(rate, "rate"), checks.boolean(causal, "causal")
+    return _atrous_core(*_checked(q, k, v, mask), rate, causal)
+
+
+def local_attention(q, k, v, neighbors: int, mask=None, causal: bool = False, block_size: int | None = None):
     """Attention with the local pattern ``|i - j| <= neighbors``, computed in
     blocks: each block of ``block_size`` queries (default ``neighbors``) meets
-    only the previous, own and next block of keys, so time and memory grow
-    like ``3 * block_size * n`` instead of ``n^2``. Queries are processed
-    ``chunk_size`` at a time, one chunk after the other (``tf.map_fn``), so
-    the scores in memory at once stop growing with ``n``."""
-    neighbors = _check_positive_int(neighbors, "neighbors")
-    block = neighbors if block_size is None else _check_positive_int(block_size, "block_size")
-    chunk_size = _check_positive_int(chunk_size, "chunk_size")
-    q, k, v = _check_qkv(q, k, v, same_length=True)
-    reach = -_band_shifts(neighbors, block, causal)[0]
-    n, n_static = tf.shape(q)[1], q.shape[1]
-    chunks = (n + chunk_size - 1) // chunk_size
-    blocks_per_chunk = ((n + block - 1) // block + chunks - 1) // chunks
-    width = blocks_per_chunk * block  # queries per chunk
-    valid = _padding_mask(mask, q)
-    q, valid_q = (tf.pad(t, [[0, 0], [0, chunks * width - n]] + [[0, 0]] * (t.shape.rank - 2)) for t in (q, valid))
-    k, v, valid_k = (tf.pad(t, [[0, 0], [reach * block, chunks * width - n + reach * block]]
-                            + [[0, 0]] * (t.shape.rank - 2)) for t in (k, v, valid))
-
-    def one_chunk(c):
-        start, window = c * width, width + 2 * reach * block
-        parts = _band_parts(q[:, start: start + width], valid_q[:, start: start + width],
-                            k[:, start: start + window], valid_k[:, start: start + window],
-                            neighbors, block, causal)
-        return _band_output(_joint_masked_softmax(parts), v[:, start: start + window], neighbors, block, causal)
-
-    if n_static is not None and n_static <= chunk_size:  # one chunk: no loop needed
-        return one_chunk(0)[:, :n]
-    out = tf.map_fn(one_chunk, tf.range(chunks), parallel_iterations=1,
-                    fn_output_signature=tf.TensorSpec((q.shape[0], None, v.shape[-1]), v.dtype))
-    out = tf.reshape(tf.transpose(out, [1, 0, 2, 3]), [tf.shape(q)[0], chunks * width, tf.shape(v)[-1]])
-    return out[:, :n]
+    only the key blocks the band reaches (the previous, own and next one when
+    ``block_size == neighbors``), so time and memory grow like
+    ``3 * block_size * n`` instead of ``n^2``."""
+    neighbors, causal = checks.positive_int(neighbors, "neighbors"), checks.boolean(causal, "causal")
+    block = neighbors if block_size is None else checks.positive_int(block_size, "block_size")
+    return _local_core(*_checked(q, k, v, mask), neighbors, block, causal)
 
 
 def sparse_attention(q, k, v, rate: int, mask=None, causal: bool = False):
     """Attention with the sparse pattern ``|i - j| <= rate or (i - j) mod
-    rate == 0``: the band parts (blocks of ``rate``) and the atrous part of
+    rate == 0``: the band part (blocks of ``rate``) and the strided part of
     each query share ONE softmax. Keys in both sets (offsets 0 and
-    ``+-rate``) are dropped from the atrous part, so each counts once."""
-    rate = _check_positive_int(rate, "rate")
-    q, k, v = _check_qkv(q, k, v, same_length=True)
-    n = tf.shape(q)[1]
-    valid = _pad_to_multiple(_padding_mask(mask, q), rate)
-    q, k, v = (_pad_to_multiple(t, rate) for t in (q, k, v))
-    window = lambda t: _pad_to_multiple(t, rate, 1, 1)  # noqa: E731  one block of context each side
-    band = _band_parts(q, valid, window(k), window(valid), rate, rate, causal)
-    strided = _atrous_part(q, k, valid, rate, causal, min_distance=2)
-    weights = _joint_masked_softmax(band + [strided])
-    strided_out = tf.einsum("bcij,bcjd->bcid", weights[-1], _to_subsequences(v, rate))
-    return (_band_output(weights[:-1], window(v), rate, rate, causal) + _from_subsequences(strided_out))[:, :n]
+    ``+-rate``) are dropped from the strided part, so each counts once."""
+    rate, causal = checks.positive_int(rate, "rate"), checks.boolean(causal, "causal")
+    return _sparse_core(*_checked(q, k, v, mask), rate, causal)
 
 
-# --------------------------------------------------------------------------- layers
+# --------------------------------------------------------------------------- layers (re-exported)
 
-
-@keras.saving.register_keras_serializable(package="blogcode")
-class MultiHeadSelfAttention(keras.layers.Layer):
-    """Multi-head self-attention over the full ``n x n`` score matrix.
-
-    Projects the input to ``heads`` queries, keys and values of size
-    ``head_size``, attends (the subclasses change only this step), and
-    projects the concatenated heads back to ``output_dim`` (default: the
-    input's feature size). Honours a Keras mask or an explicit ``mask``
-    ``(batch, length)``; ``causal=True`` lets position ``i`` see only
-    ``j <= i``. Padded positions output zeros before the output projection.
-    """
-
-    def __init__(self, heads: int, head_size: int, causal: bool = False, output_dim: int | None = None, **kwargs):
-        super().__init__(**kwargs)
-        self.heads = _check_positive_int(heads, "heads")
-        self.head_size = _check_positive_int(head_size, "head_size")
-        if not isinstance(causal, (bool, np.bool_)):
-            raise ValueError(f"causal must be True or False, got {causal!r}")
-        self.causal = bool(causal)
-        self.output_dim = None if output_dim is None else _check_positive_int(output_dim, "output_dim")
-        self.supports_masking = True
-
-    def build(self, input_shape):
-        if len(input_shape) != 3 or input_shape[-1] is None:
-            raise ValueError(f"inputs must be (batch, length, features), got shape {tuple(input_shape)}")
-        inner = self.heads * self.head_size
-        self.query = keras.layers.Dense(inner, use_bias=False, name="query")
-        self.key = keras.layers.Dense(inner, use_bias=False, name="key")
-        self.value = keras.layers.Dense(inner, use_bias=False, name="value")
-        self.out = keras.layers.Dense(self.output_dim or input_shape[-1], name="output")
-        for layer in (self.query, self.key, self.value):
-            layer.build(input_shape)
-        self.out.build((*input_shape[:-1], inner))
-
-    def _split_heads(self, x):
-        batch, length = tf.shape(x)[0], tf.shape(x)[1]
-        x = tf.reshape(x, [batch, length, self.heads, self.head_size])
-        return tf.reshape(tf.transpose(x, [0, 2, 1, 3]), [batch * self.heads, length, self.head_size])
-
-    def _merge_heads(self, x, batch):
-        length = tf.shape(x)[1]
-        x = tf.transpose(tf.reshape(x, [batch, self.heads, length, self.head_size]), [0, 2, 1, 3])
-        return tf.reshape(x, [batch, length, self.heads * self.head_size])
-
-    def attend(self, q, k, v, padding):
-        n = tf.shape(q)[1]
-        allowed = padding[:, :, None] & padding[:, None, :]
-        if self.causal:
-            allowed &= tf.range(n)[:, None] >= tf.range(n)[None, :]
-        return dense_attention(q, k, v, allowed)
-
-    def call(self, inputs, mask=None):
-        inputs = tf.convert_to_tensor(inputs)
-        if inputs.shape.rank != 3:
-            raise ValueError(f"inputs must be (batch, length, features), got shape {tuple(inputs.shape)}")
-        batch = tf.shape(inputs)[0]
-        padding = _padding_mask(mask, inputs)
-        padding = tf.repeat(padding, self.heads, axis=0)  # heads are folded into the batch, batch-major
-        q, k, v = (self._split_heads(f(inputs)) for f in (self.query, self.key, self.value))
-        out = self._merge_heads(self.attend(q, k, v, padding), batch)
-        return self.out(out)
-
-    def compute_mask(self, inputs, mask=None):
-        return mask
-
-    def compute_output_shape(self, input_shape):
-        return (*input_shape[:-1], self.output_dim or input_shape[-1])
-
-    def get_config(self):
-        return {**super().get_config(), "heads": self.heads, "head_size": self.head_size,
-                "causal": self.causal, "output_dim": self.output_dim}
-
-
-@keras.saving.register_keras_serializable(package="blogcode")
-class AtrousSelfAttention(MultiHeadSelfAttention):
-    """Multi-head self-attention with the atrous pattern (``atrous_attention``)."""
-
-    def __init__(self, heads: int, head_size: int, rate: int, causal: bool = False, **kwargs):
-        super().__init__(heads, head_size, causal=causal, **kwargs)
-        self.rate = _check_positive_int(rate, "rate")
-
-    def attend(self, q, k, v, padding):
-        return atrous_attention(q, k, v, self.rate, mask=padding, causal=self.causal)
-
-    def get_config(self):
-        return {**super().get_config(), "rate": self.rate}
-
-
-@keras.saving.register_keras_serializable(package="blogcode")
-class LocalSelfAttention(MultiHeadSelfAttention):
-    """Multi-head self-attention with the local pattern (``local_attention``)."""
-
-    def __init__(self, heads: int, head_size: int, neighbors: int, causal: bool = False, **kwargs):
-        super().__init__(heads, head_size, causal=causal, **kwargs)
-        self.neighbors = _check_positive_int(neighbors, "neighbors")
-
-    def attend(self, q, k, v, padding):
-        return local_attention(q, k, v, self.neighbors, mask=padding, causal=self.causal)
-
-    def get_config(self):
-        return {**super().get_config(), "neighbors": self.neighbors}
-
-
-@keras.saving.register_keras_serializable(package="blogcode")
-class SparseSelfAttention(MultiHeadSelfAttention):
-    """Multi-head self-attention with the sparse pattern (``sparse_attention``)."""
-
-    def __init__(self, heads: int, head_size: int, rate: int, causal: bool = False, **kwargs):
-        super().__init__(heads, head_size, causal=causal, **kwargs)
-        self.rate = _check_positive_int(rate, "rate")
-
-    def attend(self, q, k, v, padding):
-        return sparse_attention(q, k, v, self.rate, mask=padding, causal=self.causal)
-
-    def get_config(self):
-        return {**super().get_config(), "rate": self.rate}
-
-
-# --------------------------------------------------------------------------- a long-range task
-
-
-def marker_task(n: int, size: int, classes: int = 4, seed: int = 0):
-    """A seeded synthetic task that needs long-range links.
-
-    Each sequence holds random filler tokens and ONE marker token (ids
-    ``1..classes``) at a random position; every position must output the
-    marker's class. Returns ``(tokens (size, n) int32, labels (size, n))``.
-    A position can only answer if information can flow from the marker to it.
-    """
-    n, size = _check_positive_int(n, "n"), _check_positive_int(size, "size")
-    classes = _check_positive_int(classes, "classes")
-    rng = np.random.default_rng(seed)
-    fillers = 16
-    tokens = rng.integers(classes + 1, classes + 1 + fillers, size=(size, n))
-    labels = rng.integers(0, classes, size=size)
-    where = rng.integers(0, n, size=size)
-    tokens[np.arange(size), where] = labels + 1
-    return tokens.astype("int32"), np.repeat(labels[:, None], n, axis=1).astype("int32")
-
-
-def marker_model(kind: str, n: int, k: int, classes: int = 4, heads: int = 2, head_size: int = 8,
-                 depth: int = 2) -> keras.Model:
-    """``depth`` residual self-attention layers of one pattern (``"local"``
-    with ``neighbors=k`` or ``"sparse"`` with ``rate=k``) between an
-    embedding and a per-position classifier."""
-    layers = {"local": lambda: LocalSelfAttention(heads, head_size, neighbors=k),
-              "sparse": lambda: SparseSelfAttention(heads, head_size, rate=k),
-              "atrous": lambda: AtrousSelfAttention(heads, head_size, rate=k),
-              "dense": lambda: MultiHeadSelfAttention(heads, head_size)}
-    if kind not in layers:
-        raise ValueError(f"kind must be one of {sorted(layers)}, got {kind!r}")
-    width = heads * head_size
-    inputs = keras.Input((n,), dtype="int32")
-    h = keras.layers.Embedding(classes + 17, width)(inputs)
-    for _ in range(_check_positive_int(depth, "depth")):
-        h = keras.layers.LayerNormalization()(h + layers[kind]()(h))
-    outputs = keras.layers.Dense(classes, activation="softmax")(h)
-    return keras.Model(inputs, outputs, name=f"{kind}_marker_model")
+# The layers import this module's functions, so they are imported last.
+from blogcode.attention_layers import (AtrousSelfAttention, LocalSelfAttention,  # noqa: E402
+                                       MultiHeadSelfAttention, SparseSelfAttention, marker_model,
+                                       marker_task)

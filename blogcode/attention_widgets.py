@@ -15,8 +15,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from blogcode.attention import (atrous_mask, causal_mask, local_mask, receptive_field, sparse_mask,
-                                _check_positive_int)
+from blogcode import checks
+from blogcode.attention import atrous_mask, causal_mask, local_mask, receptive_field, sparse_mask
 from blogcode.widgets import show_figure, stepped_figure
 
 __all__ = ["PATTERNS", "pattern_mask", "draw_mask", "draw_arcs", "pattern_figure",
@@ -27,17 +27,39 @@ PATTERNS = ("dense", "atrous", "local", "sparse")
 
 def pattern_mask(pattern: str, n: int, k: int, causal: bool = False) -> np.ndarray:
     """The bool ``(n, n)`` mask of a pattern by name (``dense`` ignores ``k``)."""
-    if pattern not in PATTERNS:
-        raise ValueError(f"pattern must be one of {PATTERNS}, got {pattern!r}")
-    n = _check_positive_int(n, "n")
+    pattern = checks.one_of(pattern, "pattern", PATTERNS)
+    n, k, causal = checks.positive_int(n, "n"), checks.positive_int(k, "k"), checks.boolean(causal, "causal")
     if pattern == "dense":
         return causal_mask(n) if causal else np.ones((n, n), bool)
     return {"atrous": atrous_mask, "local": local_mask, "sparse": sparse_mask}[pattern](n, k, causal=causal)
 
 
+def _square_mask(mask) -> np.ndarray:
+    if mask is None or isinstance(mask, (str, bytes)):
+        raise TypeError(f"mask must be a bool (n, n) array, got {type(mask).__name__}")
+    mask = np.asarray(mask)
+    if mask.dtype != bool and not np.issubdtype(mask.dtype, np.number):
+        raise TypeError(f"mask must be a bool (n, n) array, got dtype {mask.dtype}")
+    if mask.ndim != 2 or mask.shape[0] != mask.shape[1] or mask.shape[0] == 0:
+        raise ValueError(f"mask must be a non-empty square (n, n) array, got shape {mask.shape}")
+    return mask.astype(bool)
+
+
+def _query(query, n: int):
+    """``None`` or a position in ``[0, n)``."""
+    return None if query is None else checks.integer(query, "query", minimum=0, maximum=n - 1)
+
+
+def _check_drawing(ax, mask, title, query):
+    if not hasattr(ax, "imshow"):
+        raise TypeError(f"ax must be a Matplotlib Axes, got {type(ax).__name__}")
+    mask = _square_mask(mask)
+    return mask, checks.string(title, "title"), _query(query, mask.shape[0])
+
+
 def draw_mask(ax, mask, title: str = "", query: int | None = None):
     """Draw a mask as a matrix: dark = may attend (row = query, column = key)."""
-    mask = np.asarray(mask, dtype=bool)
+    mask, title, query = _check_drawing(ax, mask, title, query)
     ax.imshow(mask, cmap="Blues", vmin=-0.15, vmax=1.0, interpolation="nearest")
     n = mask.shape[0]
     ax.set_xticks(np.arange(-0.5, n, 1), minor=True)
@@ -61,7 +83,7 @@ def _arc_points(i: int, j: int, steps: int = 24):
 def draw_arcs(ax, mask, title: str = "", query: int | None = None):
     """Link diagram: positions on a line, an arc for each pair allowed to
     attend (drawn once per unordered pair); ``query``'s links in red."""
-    mask = np.asarray(mask, dtype=bool)
+    mask, title, query = _check_drawing(ax, mask, title, query)
     n = mask.shape[0]
     linked = mask | mask.T
     for i in range(n):
@@ -121,11 +143,9 @@ def pattern_figure(pattern: str = "sparse", n: int = 24, k: int = 4, causal: boo
     """One case: the mask (left) and the links of one query (right; arcs
     above go to the past, below to the future), coloured by what it reaches
     with one layer and with two stacked layers of the same pattern."""
-    n = _check_positive_int(n, "n")
-    query = n // 2 if query is None else query
-    if isinstance(query, bool) or not isinstance(query, (int, np.integer)) or not 0 <= query < n:
-        raise ValueError(f"query must be a position in [0, {n}), got {query!r}")
-    traces, one, two = _pattern_traces(pattern, n, k, causal, int(query))
+    n = checks.positive_int(n, "n")
+    query = n // 2 if query is None else _query(query, n)
+    traces, one, two = _pattern_traces(pattern, n, k, causal, query)
     fig = go.Figure(traces)
     fig.update_layout(**_pattern_layout(
         f"{pattern}{' causal' if causal else ''}, n = {n}, k = {k}: query {query} sees {one} keys, "
@@ -135,8 +155,9 @@ def pattern_figure(pattern: str = "sparse", n: int = 24, k: int = 4, causal: boo
 
 def pattern_explorer(n: int = 24, ks=(2, 3, 4, 6), query: int | None = None) -> go.Figure:
     """Static explorer: every pattern, k in ``ks`` and causal or not, precomputed."""
-    n = _check_positive_int(n, "n")
-    query = n // 2 if query is None else query
+    n = checks.positive_int(n, "n")
+    ks = [checks.positive_int(k, "ks") for k in checks.nonempty(ks, "ks")]
+    query = n // 2 if query is None else _query(query, n)
     steps = []
     for pattern in PATTERNS:
         for k in ks:
@@ -154,6 +175,7 @@ def pattern_live_widget(n: int = 24, k: int = 4):
     """Live version (needs a kernel): choose pattern, n, k, causal and the query."""
     import ipywidgets as w
 
+    n, k = checks.integer(n, "n", minimum=4, maximum=64), checks.integer(k, "k", minimum=1, maximum=16)
     pattern = w.Dropdown(options=PATTERNS, value="sparse", description="pattern")
     length = w.IntSlider(value=n, min=4, max=64, description="n")
     size = w.IntSlider(value=k, min=1, max=16, description="k")
@@ -183,11 +205,15 @@ def time_forms(forms: dict, lengths, depth: int = 32, batch: int = 1, repeat: in
     the careful one."""
     import tensorflow as tf
 
-    repeat = _check_positive_int(repeat, "repeat")
+    forms = checks.instance_of(forms, "forms", dict)
+    if not forms or not all(callable(f) for f in forms.values()):
+        raise ValueError("forms must map names to callables f(q, k, v, n), at least one")
+    lengths = [checks.positive_int(n, "lengths") for n in checks.nonempty(lengths, "lengths")]
+    depth, batch = checks.positive_int(depth, "depth"), checks.positive_int(batch, "batch")
+    repeat, seed = checks.positive_int(repeat, "repeat"), checks.integer(seed, "seed", minimum=0)
     rng = np.random.default_rng(seed)
     result = {name: [] for name in forms}
     for n in lengths:
-        n = _check_positive_int(n, "lengths")
         q, k, v = (tf.constant(rng.normal(size=(batch, n, depth)).astype("float32")) for _ in range(3))
         calls = {name: tf.function(lambda q, k, v, f=f, n=n: f(q, k, v, n), autograph=False)
                  for name, f in forms.items()}

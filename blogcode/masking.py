@@ -32,11 +32,14 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from blogcode import checks
+
 __all__ = [
     "sequence_mask",
     "masked_mean",
     "masked_max",
     "masked_softmax",
+    "softmax_where",
     "reverse_padded",
     "AlignedBidirectional",
     "padding_effects",
@@ -218,15 +221,29 @@ def masked_softmax(logits, mask, axis: int = -1):
     distribution over padding).
     """
     logits, mask, axis, to_numpy = _prepare(logits, mask, axis, "logits")
-    neg_inf = tf.fill(tf.shape(logits), tf.constant(-np.inf, logits.dtype))
+    return _back(softmax_where(logits, mask, axis), to_numpy)
+
+
+def softmax_where(logits: tf.Tensor, mask: tf.Tensor, axis: int = -1) -> tf.Tensor:
+    """The computation behind ``masked_softmax``, without its input checks:
+    ``logits`` a float tensor, ``mask`` a bool tensor that broadcasts to it.
+    For callers that have checked their inputs once (the sparse attention
+    forms) and must not pay for value checks that read tensors back; only the
+    types are checked here, which costs nothing."""
+    if not isinstance(logits, tf.Tensor) or not logits.dtype.is_floating:
+        raise TypeError(f"logits must be a float tf.Tensor, got {type(logits).__name__}")
+    if not isinstance(mask, tf.Tensor) or mask.dtype != tf.bool:
+        raise TypeError(f"mask must be a bool tf.Tensor, got {type(mask).__name__}")
+    axis = checks.integer(axis, "axis")
+    neg_inf = tf.constant(-np.inf, logits.dtype)
     masked = tf.where(mask, logits, neg_inf)
     # Subtract the max of the real entries for stability; an all-padding row
     # would give -inf - (-inf) = nan, so its shift is 0 instead.
     shift = tf.reduce_max(masked, axis=axis, keepdims=True)
     shift = tf.where(tf.math.is_finite(shift), shift, tf.zeros_like(shift))
-    exp = tf.where(mask, tf.exp(masked - tf.stop_gradient(shift)), tf.zeros_like(logits))
-    result = tf.math.divide_no_nan(exp, tf.reduce_sum(exp, axis=axis, keepdims=True))
-    return _back(result, to_numpy)
+    # Masked entries are exp(-inf) = 0 already, and their gradient is 0.
+    exp = tf.exp(masked - tf.stop_gradient(shift))
+    return tf.math.divide_no_nan(exp, tf.reduce_sum(exp, axis=axis, keepdims=True))
 
 
 def _prefix_lengths(mask: tf.Tensor) -> tf.Tensor:

@@ -18,8 +18,11 @@ from blogcode.attention import (
     dense_attention,
     local_attention,
     local_mask,
+    marker_model,
+    marker_task,
     pattern_cost,
     receptive_field,
+    softmax_by_subtraction,
     sparse_attention,
     sparse_mask,
 )
@@ -82,24 +85,48 @@ def test_pattern_cost_closed_forms():
     assert pattern_cost("dense", n, k) == n * n
 
 
+# A wrong type is a TypeError, a wrong value a ValueError; the message names the argument.
+BAD_SIZES = [(0, ValueError), (-3, ValueError), (1.5, TypeError), (3.0, TypeError), (True, TypeError),
+             ("2", TypeError), (None, TypeError), (float("nan"), TypeError)]
+
+
 @pytest.mark.parametrize("fn, arg", [(atrous_mask, "rate"), (local_mask, "neighbors"), (sparse_mask, "rate")])
-@pytest.mark.parametrize("bad", [0, -3, 1.5, True, "2"])
-def test_masks_reject_bad_sizes(fn, arg, bad):
-    with pytest.raises(ValueError, match=arg):
+@pytest.mark.parametrize("bad, error", BAD_SIZES)
+def test_masks_reject_bad_sizes(fn, arg, bad, error):
+    with pytest.raises(error, match=arg):
         fn(8, bad)
-    with pytest.raises(ValueError, match="n"):
-        fn(0, 2)
+    with pytest.raises(error, match="n"):
+        fn(bad, 2)
+    with pytest.raises(TypeError, match="causal"):
+        fn(8, 2, causal="yes")
 
 
-def test_pattern_cost_and_attention_mask_reject_bad_input():
-    with pytest.raises(ValueError, match="pattern"):
-        pattern_cost("strided", 8, 2)
-    with pytest.raises(ValueError, match="k"):
-        pattern_cost("local", 8, 0)
-    with pytest.raises(ValueError, match="pattern"):
-        attention_mask(np.ones((3, 4), bool))
-    with pytest.raises(ValueError, match="padding"):
-        attention_mask(np.ones((3, 3), bool), np.ones((2, 4), bool))
+@pytest.mark.parametrize("call, error, arg", [
+    (lambda: causal_mask(2.0), TypeError, "n"),
+    (lambda: pattern_cost("strided", 8, 2), ValueError, "pattern"),
+    (lambda: pattern_cost(None, 8, 2), TypeError, "pattern"),
+    (lambda: pattern_cost("local", 8, 0), ValueError, "k"),
+    (lambda: pattern_cost("local", 8.0, 2), TypeError, "n"),
+    (lambda: pattern_cost("local", 8, True), TypeError, "k"),
+    (lambda: pattern_cost("local", 8, 2, causal=1), TypeError, "causal"),
+    (lambda: attention_mask(np.ones((3, 4), bool)), ValueError, "pattern"),
+    (lambda: attention_mask(None), TypeError, "pattern"),
+    (lambda: attention_mask(np.array([["a"]])), TypeError, "pattern"),
+    (lambda: attention_mask(np.full((2, 2), 0.5)), ValueError, "pattern"),
+    (lambda: attention_mask(np.ones((3, 3), bool), np.ones((2, 4), bool)), ValueError, "padding"),
+    (lambda: attention_mask(np.ones((3, 3), bool), "abc"), TypeError, "padding"),
+    (lambda: receptive_field(None), TypeError, "masks"),
+    (lambda: receptive_field([]), ValueError, "masks"),
+    (lambda: receptive_field([np.ones((2, 3), bool)]), ValueError, "masks"),
+    (lambda: softmax_by_subtraction(None, np.ones(3, bool)), TypeError, "scores"),
+    (lambda: softmax_by_subtraction(np.ones(3), np.ones(3, bool), constant=float("nan")), ValueError, "constant"),
+    (lambda: softmax_by_subtraction(np.ones(3), np.ones(3, bool), constant=-1.0), ValueError, "constant"),
+    (lambda: softmax_by_subtraction(np.ones(3), np.ones(3, bool), constant="big"), TypeError, "constant"),
+    (lambda: softmax_by_subtraction(np.ones(3), None), TypeError, "allowed"),
+])
+def test_pattern_helpers_reject_bad_input(call, error, arg):
+    with pytest.raises(error, match=arg):
+        call()
 
 
 def test_receptive_field_of_stacked_layers():
@@ -184,19 +211,37 @@ def test_fully_padded_sequence_gives_zeros_not_nan(form):
     assert np.all(out.numpy()[0, :, :] != 0)
 
 
-@pytest.mark.parametrize("form", ["local", "sparse"])
-def test_efficient_forms_inside_tf_function_with_unknown_length(form):
+@pytest.mark.parametrize("form", ["atrous", "local", "sparse"])
+@pytest.mark.parametrize("depth", [4, None])
+def test_efficient_forms_inside_tf_function_with_unknown_length(form, depth):
     attend, mask_fn = FORMS[form]
-    # chunk_size=4 makes local_attention loop over several chunks (tf.map_fn).
-    kwargs = {"chunk_size": 4} if form == "local" else {}
-    fn = tf.function(lambda q, k, v: attend(q, k, v, 3, **kwargs),
-                     input_signature=[tf.TensorSpec((None, None, 4), tf.float32)] * 3)
+    fn = tf.function(lambda q, k, v: attend(q, k, v, 3),
+                     input_signature=[tf.TensorSpec((None, None, depth), tf.float32)] * 3)
     for n in (7, 12):
         q, k, v = random_qkv(2, n, depth=4)
         np.testing.assert_allclose(fn(q, k, v).numpy(), dense_attention(q, k, v, mask_fn(n, 3)).numpy(), atol=1e-5)
 
 
-def largest_intermediate(fn, n, depth=4, batch=1):
+@pytest.mark.parametrize("form", ["atrous", "local", "sparse"])
+def test_eager_calls_reuse_one_shape_generic_graph(form):
+    # Eager calls run the block computation as a cached graph; new lengths
+    # must not trace a new graph each (reduce_retracing).
+    import blogcode.attention as attention
+
+    attend, mask_fn = FORMS[form]
+    compiled = getattr(attention, f"_{form}_core").compiled
+    for n in (9, 10, 11, 13):
+        q, k, v = random_qkv(1, n, depth=5, seed=n)
+        np.testing.assert_allclose(attend(q, k, v, 2).numpy(), dense_attention(q, k, v, mask_fn(n, 2)).numpy(),
+                                   atol=1e-5)
+    before = compiled.experimental_get_tracing_count()
+    for n in (17, 21, 30):
+        q, k, v = random_qkv(1, n, depth=5)
+        attend(q, k, v, 2)
+    assert compiled.experimental_get_tracing_count() == before
+
+
+def largest_intermediate(fn, n, depth=4, batch=2):
     """Largest number of elements of any tensor in fn's graph, inputs included."""
     spec = [tf.TensorSpec((batch, n, depth), tf.float32)] * 3
     graph = tf.function(fn).get_concrete_function(*spec).graph
@@ -210,40 +255,67 @@ def largest_intermediate(fn, n, depth=4, batch=1):
     return largest
 
 
-def test_efficient_forms_never_build_an_n_by_n_matrix():
-    n, k = 128, 8
-    dense_size = largest_intermediate(lambda q, k_, v: dense_attention(q, k_, v, sparse_mask(n, k)), n)
-    assert dense_size >= n * n
-    # Score tensors hold about n^2/k (atrous) and n(3k + n/k) (sparse) entries.
-    assert largest_intermediate(lambda q, k_, v: atrous_attention(q, k_, v, k), n) <= n * n // k
-    assert largest_intermediate(lambda q, k_, v: sparse_attention(q, k_, v, k), n) <= max(k * n, n * n // k)
+@pytest.mark.parametrize("causal", [False, True])
+@pytest.mark.parametrize("n", [256, 250])  # a whole number of blocks, and not
+def test_efficient_forms_never_build_an_n_by_n_matrix(causal, n):
+    k, batch = 8, 2
+    padding = np.ones((batch, n), bool)
+    padding[1, n // 2:] = False
+    dense_size = largest_intermediate(
+        lambda q, k_, v: dense_attention(q, k_, v, attention_mask(sparse_mask(n, k, causal), padding)), n)
+    assert dense_size >= batch * n * n
+    # Per sequence, the score tensors hold n^2/k (atrous), 3kn (local) and
+    # n(3k + n/k) (sparse) entries, on n rounded up to whole blocks.
+    padded = -(-n // k) * k
+    bounds = {"atrous": padded * padded // k, "local": 3 * k * padded, "sparse": padded * (3 * k + padded // k)}
+    for form, bound in bounds.items():
+        attend = FORMS[form][0]
+        largest = largest_intermediate(lambda q, k_, v: attend(q, k_, v, k, mask=tf.constant(padding), causal=causal), n)
+        assert largest <= batch * bound, form
+        assert largest < batch * n * n / 4, form
 
 
 @pytest.mark.parametrize("causal, parts", [(False, 3), (True, 2)])
-def test_local_scores_are_blocks_of_the_band_only(causal, parts):
-    # local_attention runs its chunks inside tf.map_fn, where static shapes are
-    # unknown; check the pieces it is made of instead.
-    from blogcode.attention import _band_parts, _pad_to_multiple
+@pytest.mark.parametrize("block", [8, 5])
+def test_local_scores_are_blocks_of_the_band_only(causal, parts, block):
+    from blogcode.attention import _band_parts
 
-    n, k = 64, 8
+    n, k = 80, 8
     q, k_, _ = random_qkv(1, n)
     valid = tf.ones((1, n), tf.bool)
-    scores = _band_parts(q, valid, _pad_to_multiple(k_, k, 1, 1), _pad_to_multiple(valid, k, 1, 1), k, k, causal)
-    assert len(scores) == parts
-    assert all(tuple(s.shape) == (1, n // k, k, k) for s, _, _ in scores)
-    assert sum(int(tf.size(s)) for s, _, _ in scores) == parts * k * n  # not n * n
-    allowed = sum(int(tf.reduce_sum(tf.cast(m, tf.int32))) for _, m, _ in scores)
-    assert allowed == local_mask(n, k, causal=causal).sum()
+    scores, allowed = _band_parts(q, k_, valid, k, block, causal)
+    parts = parts if block == k else len(range(-2, 1 if causal else 3))
+    assert tuple(scores.shape) == tuple(allowed.shape) == (1, n // block, block, parts * block)
+    assert int(tf.size(scores)) == parts * block * n  # not n * n
+    assert int(tf.reduce_sum(tf.cast(allowed, tf.int32))) == local_mask(n, k, causal=causal).sum()
+
+
+@pytest.mark.parametrize("form", ["atrous", "local", "sparse"])
+@pytest.mark.parametrize("bad, error", BAD_SIZES)
+def test_efficient_forms_reject_bad_sizes(form, bad, error):
+    attend = FORMS[form][0]
+    arg = "neighbors" if form == "local" else "rate"
+    q, k, v = random_qkv(2, 8)
+    with pytest.raises(error, match=arg):
+        attend(q, k, v, bad)
+    if form == "local" and bad is not None:  # block_size=None is the default
+        with pytest.raises(error, match="block_size"):
+            attend(q, k, v, 2, block_size=bad)
 
 
 @pytest.mark.parametrize("form", ["atrous", "local", "sparse"])
 def test_efficient_forms_reject_bad_input(form):
     attend = FORMS[form][0]
-    arg = "neighbors" if form == "local" else "rate"
     q, k, v = random_qkv(2, 8)
-    for bad in (0, -1, 2.0, None):
-        with pytest.raises(ValueError, match=arg):
-            attend(q, k, v, bad)
+    with pytest.raises(TypeError, match="causal"):
+        attend(q, k, v, 2, causal="no")
+    with pytest.raises(TypeError, match="causal"):
+        attend(q, k, v, 2, causal=1)
+    for name, args in (("q", (None, k, v)), ("k", (q, None, v)), ("v", (q, k, None))):
+        with pytest.raises(TypeError, match=name):
+            attend(*args, 2)
+    with pytest.raises(TypeError, match="mask"):
+        attend(q, k, v, 2, mask="all")
     with pytest.raises(ValueError, match="q"):
         attend(q[0], k, v, 2)
     with pytest.raises(ValueError, match="depth"):
@@ -266,6 +338,12 @@ def test_efficient_forms_reject_bad_input(form):
 
 def test_dense_attention_rejects_bad_mask():
     q, k, v = random_qkv(1, 4)
+    with pytest.raises(TypeError, match="q"):
+        dense_attention(None, k, v)
+    with pytest.raises(TypeError, match="mask"):
+        dense_attention(q, k, v, "causal")
+    with pytest.raises(ValueError, match="mask"):
+        dense_attention(q, k, v, np.ones((3, 4, 4), bool))
     with pytest.raises(ValueError, match="mask"):
         dense_attention(q, k, v, np.ones((4,), bool))
     with pytest.raises(ValueError, match="mask"):
@@ -390,18 +468,54 @@ def test_layer_trains_in_a_gradient_tape_loop():
     assert losses[-1] < 0.7 * losses[0]
 
 
-@pytest.mark.parametrize("cls, kwargs, arg", [
-    (MultiHeadSelfAttention, dict(heads=0, head_size=4), "heads"),
-    (MultiHeadSelfAttention, dict(heads=2, head_size=-1), "head_size"),
-    (MultiHeadSelfAttention, dict(heads=2, head_size=4, causal="yes"), "causal"),
-    (MultiHeadSelfAttention, dict(heads=2, head_size=4, output_dim=0), "output_dim"),
-    (AtrousSelfAttention, dict(heads=2, head_size=4, rate=0), "rate"),
-    (LocalSelfAttention, dict(heads=2, head_size=4, neighbors=-2), "neighbors"),
-    (SparseSelfAttention, dict(heads=2, head_size=4, rate=1.5), "rate"),
+@pytest.mark.parametrize("cls, kwargs, error, arg", [
+    (MultiHeadSelfAttention, dict(heads=0, head_size=4), ValueError, "heads"),
+    (MultiHeadSelfAttention, dict(heads=2.0, head_size=4), TypeError, "heads"),
+    (MultiHeadSelfAttention, dict(heads=True, head_size=4), TypeError, "heads"),
+    (MultiHeadSelfAttention, dict(heads=2, head_size=-1), ValueError, "head_size"),
+    (MultiHeadSelfAttention, dict(heads=2, head_size=None), TypeError, "head_size"),
+    (MultiHeadSelfAttention, dict(heads=2, head_size=4, causal="yes"), TypeError, "causal"),
+    (MultiHeadSelfAttention, dict(heads=2, head_size=4, causal=0), TypeError, "causal"),
+    (MultiHeadSelfAttention, dict(heads=2, head_size=4, output_dim=0), ValueError, "output_dim"),
+    (MultiHeadSelfAttention, dict(heads=2, head_size=4, output_dim=8.0), TypeError, "output_dim"),
+    (AtrousSelfAttention, dict(heads=2, head_size=4, rate=0), ValueError, "rate"),
+    (AtrousSelfAttention, dict(heads=2, head_size=4, rate="3"), TypeError, "rate"),
+    (LocalSelfAttention, dict(heads=2, head_size=4, neighbors=-2), ValueError, "neighbors"),
+    (LocalSelfAttention, dict(heads=2, head_size=4, neighbors=False), TypeError, "neighbors"),
+    (SparseSelfAttention, dict(heads=2, head_size=4, rate=1.5), TypeError, "rate"),
+    (SparseSelfAttention, dict(heads=2, head_size=4, rate=None), TypeError, "rate"),
 ])
-def test_layers_reject_bad_arguments(cls, kwargs, arg):
-    with pytest.raises(ValueError, match=arg):
+def test_layers_reject_bad_arguments(cls, kwargs, error, arg):
+    with pytest.raises(error, match=arg):
         cls(**kwargs)
+
+
+@pytest.mark.parametrize("call, error, arg", [
+    (lambda: marker_task(0, 4), ValueError, "n"),
+    (lambda: marker_task(8.0, 4), TypeError, "n"),
+    (lambda: marker_task(8, True), TypeError, "size"),
+    (lambda: marker_task(8, 4, classes=0), ValueError, "classes"),
+    (lambda: marker_task(8, 4, seed=-1), ValueError, "seed"),
+    (lambda: marker_task(8, 4, seed=0.5), TypeError, "seed"),
+    (lambda: marker_model("strided", 8, 2), ValueError, "kind"),
+    (lambda: marker_model(None, 8, 2), TypeError, "kind"),
+    (lambda: marker_model("local", 8, 2.0), TypeError, "k"),
+    (lambda: marker_model("local", 8, 2, depth=0), ValueError, "depth"),
+    (lambda: marker_model("local", 8, 2, heads=1.5), TypeError, "heads"),
+])
+def test_marker_task_and_model_reject_bad_arguments(call, error, arg):
+    with pytest.raises(error, match=arg):
+        call()
+
+
+def test_marker_task_is_seeded_and_marker_model_predicts_per_position():
+    tokens, labels = marker_task(16, 5, classes=3, seed=1)
+    again, _ = marker_task(16, 5, classes=3, seed=1)
+    np.testing.assert_array_equal(tokens, again)
+    assert tokens.shape == labels.shape == (5, 16)
+    assert ((1 <= tokens) & (tokens <= 3)).sum() == 5  # one marker per sequence
+    model = marker_model("sparse", 16, 4, classes=3)
+    assert model(tokens).shape == (5, 16, 3)
 
 
 def test_layer_rejects_bad_inputs():
