@@ -3,6 +3,7 @@
 Chapter: "Gradient accumulation" (book/accumulation.md). Run from the repository root:
 
     .venv/bin/python benchmarks/accumulation.py [--micro-batch 64] [--steps 32] [--repeat 5]
+    .venv/bin/python benchmarks/accumulation.py --quick    # small settings for CI, well under a minute
 
 Model: the article's MNIST MLP (784 -> 512 -> 512 -> 10, dropout 0.2) with Adam, on
 random inputs of MNIST's shape (speed and memory do not depend on the values).
@@ -63,14 +64,21 @@ print(json.dumps({"device": "GPU" if gpu else "CPU", "increase": peak - base}))
 """
 
 
-def measure_memory(batch: int, steps: int, calls: int) -> dict:
+def start_memory_measurement(batch: int, steps: int, calls: int) -> subprocess.Popen:
+    """A fresh process per configuration, so that neither sees the other's allocations."""
     # The BFC allocator on the CPU keeps the statistics that get_memory_info reads.
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "TF_CPU_ALLOCATOR_USE_BFC": "true"}
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
-    out = subprocess.run([sys.executable, "-c", MEMORY_CHILD, str(batch), str(steps), str(calls)],
-                         capture_output=True, text=True, env=env, cwd=root, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return subprocess.Popen([sys.executable, "-c", MEMORY_CHILD, str(batch), str(steps), str(calls)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=root)
+
+
+def memory_result(child: subprocess.Popen) -> dict:
+    out, err = child.communicate()
+    if child.returncode != 0:
+        raise RuntimeError(f"memory measurement failed:\n{err[-2000:]}")
+    return json.loads(out.strip().splitlines()[-1])
 
 
 def time_steps(micro_batch: int, steps: int, calls: int, repeat: int) -> dict:
@@ -119,20 +127,42 @@ def time_steps(micro_batch: int, steps: int, calls: int, repeat: int) -> dict:
     return best
 
 
-def main(argv=None) -> int:
+# The measurement's settings, and the small ones of --quick (an explicit option wins).
+DEFAULTS = dict(micro_batch=64, steps=32, calls=128, repeat=5)
+QUICK = dict(micro_batch=16, steps=4, calls=16, repeat=2)
+
+
+def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--micro-batch", type=int, default=64, help="b, the micro-batch size")
-    parser.add_argument("--steps", type=int, default=32, help="n, micro-batches per update")
-    parser.add_argument("--calls", type=int, default=128, help="micro-batches per timing")
-    parser.add_argument("--repeat", type=int, default=5)
+    helps = dict(micro_batch="b, the micro-batch size", steps="n, micro-batches per update",
+                 calls="micro-batches per timing", repeat="timings per configuration (the best counts)")
+    for name, default in DEFAULTS.items():
+        parser.add_argument("--" + name.replace("_", "-"), type=int, default=None,
+                            help=f"{helps[name]} (default {default}, --quick {QUICK[name]})")
+    parser.add_argument("--quick", action="store_true", help="small settings (CI): checks that it runs, "
+                        "the ratios are noisier")
     args = parser.parse_args(argv)
-    b, n = args.micro_batch, args.steps
-    if b < 1 or n < 2 or args.calls < n or args.repeat < 1:
+    for name, value in (QUICK if args.quick else DEFAULTS).items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    if args.micro_batch < 1 or args.steps < 2 or args.calls < args.steps or args.repeat < 1:
         parser.error("need --micro-batch >= 1, --steps >= 2, --calls >= --steps, --repeat >= 1")
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    b, n = args.micro_batch, args.steps
+
+    if args.quick:
+        # Both memory children start now and run beside the timing; on a busy CPU that
+        # makes the times noisier, which --quick accepts in exchange for its speed.
+        children = [start_memory_measurement(n * b, 1, 3), start_memory_measurement(b, n, 3 * n)]
 
     import tensorflow as tf
 
-    print(f"TensorFlow {tf.__version__}; b = {b}, n = {n}, n*b = {n * b}; Adam on the article's MLP")
+    print(f"TensorFlow {tf.__version__}; b = {b}, n = {n}, n*b = {n * b}; Adam on the article's MLP"
+          + (" (--quick)" if args.quick else ""))
     t = time_steps(b, n, args.calls, args.repeat)
     for name, seconds in t.items():
         print(f"  {name:28s} {1e3 * seconds:8.3f} ms per call")
@@ -141,8 +171,14 @@ def main(argv=None) -> int:
     print(f"time per update, n accumulated micro-batches / one batch of n*b: "
           f"{n * t['accumulation step, batch b'] / t['plain step, batch n*b']:.2f}")
 
-    big = measure_memory(n * b, 1, 3)
-    acc = measure_memory(b, n, 3 * n)
+    if not args.quick:
+        # One after the other, after the timing, so that nothing else competes with it.
+        children = [start_memory_measurement(n * b, 1, 3)]
+        big = memory_result(children[0])
+        children = [start_memory_measurement(b, n, 3 * n)]
+        acc = memory_result(children[0])
+    else:
+        big, acc = (memory_result(child) for child in children)
     mib = 2.0**20
     print(f"peak memory above the weights and slots ({big['device']}): batch n*b {big['increase'] / mib:.1f} MiB, "
           f"n x b accumulated {acc['increase'] / mib:.1f} MiB")

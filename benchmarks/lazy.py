@@ -3,6 +3,8 @@
 Chapter: "Lookahead and LazyOptimizer" (book/lookahead.md). Run from the repository root:
 
     .venv/bin/python benchmarks/lazy.py [--vocab 20000] [--dim 128] [--batch 32] [--maxlen 80] [--steps 50] [--repeat 5]
+    .venv/bin/python benchmarks/lazy.py --quick     # small settings for CI, well under a minute
+
 
 One embedding-bag model (Embedding -> average -> Dense) and one compiled training
 step (tf.function) per optimizer: Adam, LazyOptimizer(Adam) in both modes,
@@ -65,18 +67,29 @@ def make_step(name, args, x, y):
     return step
 
 
-def main(argv=None) -> int:
+# The measurement's settings, and the small ones of --quick (an explicit option wins).
+DEFAULTS = dict(vocab=20000, dim=128, batch=32, maxlen=80, steps=50, repeat=5)
+QUICK = dict(vocab=2000, dim=32, batch=16, maxlen=20, steps=10, repeat=2)
+
+
+def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--vocab", type=int, default=20000)
-    parser.add_argument("--dim", type=int, default=128)
-    parser.add_argument("--batch", type=int, default=32)
-    parser.add_argument("--maxlen", type=int, default=80)
-    parser.add_argument("--steps", type=int, default=50)
-    parser.add_argument("--repeat", type=int, default=5)
+    for name, default in DEFAULTS.items():
+        parser.add_argument(f"--{name}", type=int, default=None, help=f"default {default}, --quick {QUICK[name]}")
+    parser.add_argument("--quick", action="store_true", help="small settings (CI): checks that it runs, "
+                        "the ratios are noisier")
     args = parser.parse_args(argv)
-    for name in ("vocab", "dim", "batch", "maxlen", "steps", "repeat"):
+    for name, value in (QUICK if args.quick else DEFAULTS).items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    for name in DEFAULTS:
         if getattr(args, name) < 1:
             parser.error(f"--{name} must be >= 1")
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
 
     set_seed(0)
     rng = np.random.default_rng(0)
@@ -94,7 +107,7 @@ def main(argv=None) -> int:
 
     print(device_report(), "|", platform.processor() or platform.machine())
     print(f"embedding {args.vocab} x {args.dim}, batch {args.batch} x {args.maxlen} tokens, "
-          f"best of {args.repeat} x {args.steps} steps, interleaved")
+          f"best of {args.repeat} x {args.steps} steps, interleaved" + (" (--quick)" if args.quick else ""))
     width = max(map(len, OPTIMIZERS))
     for name, seconds in best.items():
         print(f"{name:{width}s}  {seconds * 1e3:8.2f} ms/step  ratio to Adam {seconds / best['Adam']:5.2f}")
