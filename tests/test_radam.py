@@ -20,10 +20,10 @@ from blogcode import set_seed
 from blogcode.optimizers.radam import CODE_THRESHOLD, PAPER_THRESHOLD, RAdam
 
 VARIABLE_KINDS = ["keras.Variable", "tf.Variable"]
-# A float32 variable computes with float32 betas: 1 - float32(0.999) is 1.3e-5 away
-# from 0.001 (relative), so float32 runs match the float64 references to ~1e-4 only;
-# exactness is tested with float64 variables.
-F32 = dict(rtol=1e-4, atol=1e-5)
+# A float32 variable computes with float32 betas (1 - float32(0.999) is 1.3e-5 away
+# from 0.001, relative) and float32 arithmetic, so float32 runs are compared with the
+# float64 references at 2e-5; exactness is tested with float64 variables.
+F32 = dict(rtol=2e-5, atol=2e-6)
 
 
 def make_variable(kind, value, dtype="float32"):

@@ -143,15 +143,18 @@ class RAdam(keras.optimizers.Optimizer):
         m_hat = m / (1 - beta_1_power)
         early = m_hat if self.degenerated_to_sgd else ops.zeros_like(m_hat)
 
-        rho_inf = 2.0 / (1.0 - self.beta_2) - 1.0
-        if rho_inf <= self.rectification_threshold:
+        if 2.0 / (1.0 - self.beta_2) - 1.0 <= self.rectification_threshold:
             # rho_t < rho_inf: this beta_2 never reaches the rectified regime.
             self.assign_sub(variable, lr * early)
             return
+        # rho_inf from the same beta_2 as beta_2_power: rho_t is a difference of two
+        # numbers near rho_inf, and mixing an exact rho_inf with a float32 power would
+        # shift it (by 0.026 for beta_2 = 0.999).
+        rho_inf = 2 / (1 - beta_2) - 1
         rho_t = rho_inf - 2 * t * beta_2_power / (1 - beta_2_power)
         tractable = rho_t > self.rectification_threshold
         # The branch not taken must not take the root of a negative number.
-        safe_rho = ops.where(tractable, rho_t, ops.convert_to_tensor(rho_inf, dtype))
+        safe_rho = ops.where(tractable, rho_t, rho_inf)
         r_t = ops.sqrt(
             (safe_rho - 4) * (safe_rho - 2) * rho_inf
             / ((rho_inf - 4) * (rho_inf - 2) * safe_rho)

@@ -6,7 +6,7 @@ wrapper keeps the wrapped optimizer as ``inner_optimizer`` and lets it own the
 learning rate and the update counter, so schedules and bias corrections count the
 updates the wrapped optimizer really makes.
 
-The helpers below the mixin serve the wrappers and ``RAdam``: the argument checks
+The helpers below the mixin serve the wrappers: the argument checks
 they share, reading a variable of either kind Keras 3 optimizers accept
 (``keras.Variable`` or a plain ``tf.Variable``), and merging the repeated slices of a
 sparse gradient.
