@@ -1,6 +1,8 @@
-"""seq2seq with bidirectional decoding: the model, its loss and four decoders.
+"""seq2seq with bidirectional decoding: data, the model, its loss and the decoder comparison.
 
-Chapter: "seq2seq with bidirectional decoding" (article 6877, book/bidecoder.md).
+Chapter: "seq2seq with bidirectional decoding" (article 6877, book/bidecoder.md). The
+decoders (greedy, beam and the bidirectional searches) are in :mod:`blogcode.beam_search`;
+every name of that module is re-exported here.
 
 Token ids are shared by both directions: 0 padding, 1 unknown, 2 start,
 3 end (the article's numbering). A target ``y_1 ... y_N`` is fed to the
@@ -8,36 +10,30 @@ left-to-right (L2R) decoder as ``[start, y_1, ..., y_N]`` with labels
 ``[y_1, ..., y_N, end]``, and to the right-to-left (R2L) decoder reversed:
 ``[start, y_N, ..., y_1]`` with labels ``[y_N, ..., y_1, end]``.
 
-Decoders work on *step functions*, so they can be tested without a model:
-
-* ``step_fn(prefixes) -> log_probs`` for one direction. ``prefixes`` is an
-  int array ``(batch, beams, t)`` that starts with the start id (finished
-  paths carry the end id and then padding); the result is a float array
-  ``(batch, beams, vocab_size)`` of next-token log-probabilities.
-* ``pair_step_fn(l2r_prefixes, r2l_prefixes) -> (l2r_log_probs, r2l_log_probs)``
-  for the bidirectional model. Both prefix arrays are ``(batch, pairs, t)``;
-  row ``p`` pairs one L2R path with one R2L path, and both results are
-  ``(batch, pairs, vocab_size)``: the next token of each direction given both
-  paths of the pair.
-
-Search results hold the generated tokens without the start id, padded with 0.
+The model gives the searches their step functions (see :mod:`blogcode.beam_search`):
+:meth:`BidirectionalSeq2Seq.pair_step_fn` and, for a model without cross-attention,
+:meth:`BidirectionalSeq2Seq.step_fn`.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from blogcode.masking import AlignedBidirectional, sequence_mask
+from blogcode import checks
+from blogcode.beam_search import (END, PAD, START, UNK, BeamResult, BidirectionalResult, beam_search,
+                                  bidirectional_beam_search, bidirectional_beam_search_reference,
+                                  greedy_search, rescored_beam_search, sbnmt_beam_search, sequence_log_probs,
+                                  strip_special)
+from blogcode.masking import AlignedBidirectional
 
 __all__ = [
     "PAD", "UNK", "START", "END",
     "CharVocabulary", "encode_pairs", "sorting_pairs", "noisy_sorting_pairs",
-    "BidirectionalSeq2Seq", "sequence_cross_entropy", "train_seq2seq",
+    "BidirectionalSeq2Seq", "PairStep", "sequence_cross_entropy", "train_seq2seq",
     "BeamResult", "BidirectionalResult",
     "greedy_search", "beam_search", "bidirectional_beam_search",
     "bidirectional_beam_search_reference", "sbnmt_beam_search", "rescored_beam_search",
@@ -45,20 +41,25 @@ __all__ = [
     "exact_match", "char_f1",
 ]
 
-PAD, UNK, START, END = 0, 1, 2, 3
+DIRECTIONS = ("l2r", "r2l")
 
 
 # --------------------------------------------------------------------------- data
+
+
+def _strings(values, name: str) -> list[str]:
+    values = checks.nonempty(values, name)
+    for i, value in enumerate(values):
+        checks.string(value, f"{name}[{i}]")
+    return values
 
 
 class CharVocabulary:
     """Characters seen at least ``min_count`` times get ids from 4 upwards."""
 
     def __init__(self, texts, min_count: int = 1):
-        if isinstance(texts, str):
-            raise TypeError("texts must be a list of strings, not one string")
-        if isinstance(min_count, bool) or not isinstance(min_count, (int, np.integer)) or min_count < 1:
-            raise ValueError(f"min_count must be an int >= 1, got {min_count!r}")
+        texts = _strings(texts, "texts")
+        min_count = checks.positive_int(min_count, "min_count")
         counts = Counter(ch for text in texts for ch in text)
         if not counts:
             raise ValueError("texts must contain at least one character")
@@ -71,7 +72,7 @@ class CharVocabulary:
         return len(self.chars)
 
     def encode(self, text: str) -> list[int]:
-        return [self.index.get(c, UNK) for c in text]
+        return [self.index.get(c, UNK) for c in checks.string(text, "text")]
 
     def decode(self, ids) -> str:
         return "".join(self.chars[i] if i > END else ("?" if i == UNK else "") for i in ids)
@@ -84,17 +85,19 @@ def encode_pairs(pairs, vocab: CharVocabulary, max_source: int, max_target: int)
     Returns ``source (n, max_source)``, ``l2r_in``/``l2r_out``/``r2l_in``/
     ``r2l_out`` (n, max_target + 1) and ``targets`` (list of id lists).
     """
-    if len(pairs) == 0:
-        raise ValueError("pairs must not be empty")
-    for name, value in (("max_source", max_source), ("max_target", max_target)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+    pairs = checks.nonempty(pairs, "pairs")
+    checks.instance_of(vocab, "vocab", CharVocabulary)
+    max_source = checks.positive_int(max_source, "max_source")
+    max_target = checks.positive_int(max_target, "max_target")
     n, width = len(pairs), max_target + 1
     arrays = {"source": np.zeros((n, max_source), np.int32)}
     for key in ("l2r_in", "l2r_out", "r2l_in", "r2l_out"):
         arrays[key] = np.zeros((n, width), np.int32)
     targets = []
-    for row, (target, source) in enumerate(pairs):
+    for row, pair in enumerate(pairs):
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise TypeError(f"pairs[{row}] must be a (target, source) pair of strings")
+        target, source = (checks.string(text, f"pairs[{row}]") for text in pair)
         src, tgt = vocab.encode(source)[:max_source], vocab.encode(target)[:max_target]
         if not src or not tgt:
             raise ValueError(f"pairs[{row}] has an empty source or target")
@@ -115,12 +118,14 @@ def sorting_pairs(n: int, min_length: int = 4, max_length: int = 10, alphabet: s
     largest), so a left-to-right and a right-to-left decoder face the same task
     from opposite ends, and each must count letters it has already written.
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be an int >= 1, got {n!r}")
-    if not 1 <= min_length <= max_length:
-        raise ValueError(f"need 1 <= min_length <= max_length, got {min_length}, {max_length}")
-    if len(alphabet) < 2:
-        raise ValueError("alphabet must have at least two letters")
+    n = checks.positive_int(n, "n")
+    min_length = checks.positive_int(min_length, "min_length")
+    max_length = checks.positive_int(max_length, "max_length")
+    if min_length > max_length:
+        raise ValueError(f"min_length must be <= max_length, got {min_length} > {max_length}")
+    if len(set(checks.string(alphabet, "alphabet"))) < 2:
+        raise ValueError(f"alphabet must have at least two distinct letters, got {alphabet!r}")
+    seed = checks.integer(seed, "seed", minimum=0)
     rng = np.random.default_rng(seed)
     letters = np.array(list(alphabet))
     pairs = []
@@ -182,31 +187,30 @@ class BidirectionalSeq2Seq(keras.Model):
     def __init__(self, vocab_size: int, embed_dim: int = 64, hidden_dim: int = 64, num_heads: int = 4,
                  cross_attention: str = "causal", **kwargs):
         super().__init__(**kwargs)
-        for name, value in (("vocab_size", vocab_size), ("embed_dim", embed_dim),
-                            ("hidden_dim", hidden_dim), ("num_heads", num_heads)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+        vocab_size = checks.positive_int(vocab_size, "vocab_size")
+        embed_dim = checks.positive_int(embed_dim, "embed_dim")
+        hidden_dim = checks.positive_int(hidden_dim, "hidden_dim")
+        num_heads = checks.positive_int(num_heads, "num_heads")
+        cross_attention = checks.one_of(cross_attention, "cross_attention", self.CROSS_MODES)
         if vocab_size <= END + 1:
             raise ValueError(f"vocab_size must exceed the 4 special ids, got {vocab_size}")
         if hidden_dim % 2 or hidden_dim % num_heads:
             raise ValueError(f"hidden_dim={hidden_dim} must be even and divisible by num_heads={num_heads}")
-        if cross_attention not in self.CROSS_MODES:
-            raise ValueError(f"cross_attention must be one of {self.CROSS_MODES}, got {cross_attention!r}")
-        self.vocab_size, self.embed_dim, self.hidden_dim = int(vocab_size), int(embed_dim), int(hidden_dim)
-        self.num_heads, self.cross_attention = int(num_heads), cross_attention
+        self.vocab_size, self.embed_dim, self.hidden_dim = vocab_size, embed_dim, hidden_dim
+        self.num_heads, self.cross_attention = num_heads, cross_attention
         key_dim = hidden_dim // num_heads
         self.embedding = keras.layers.Embedding(vocab_size, embed_dim, name="embedding")
         self.encoder = AlignedBidirectional(keras.layers.LSTM(hidden_dim // 2, return_sequences=True),
                                             name="encoder")
         self.decoders, self.source_attention, self.cross = {}, {}, {}
-        for d in ("l2r", "r2l"):
+        for d in DIRECTIONS:
             self.decoders[d] = keras.layers.LSTM(hidden_dim, return_sequences=True, name=f"{d}_lstm")
             self.source_attention[d] = keras.layers.MultiHeadAttention(num_heads, key_dim, name=f"{d}_source_attention")
             if cross_attention != "none":
                 self.cross[d] = keras.layers.MultiHeadAttention(num_heads, key_dim, name=f"{d}_cross_attention")
         self.hidden = keras.layers.Dense(hidden_dim, activation="tanh", name="shared_hidden")
         self.classifier = keras.layers.Dense(vocab_size, name="shared_classifier")
-        self.loss_trackers = {d: keras.metrics.Mean(name=f"{d}_loss") for d in ("l2r", "r2l")}
+        self.loss_trackers = {d: keras.metrics.Mean(name=f"{d}_loss") for d in DIRECTIONS}
 
     def get_config(self):
         return {**super().get_config(), "vocab_size": self.vocab_size, "embed_dim": self.embed_dim,
@@ -219,28 +223,102 @@ class BidirectionalSeq2Seq(keras.Model):
         mask = tf.not_equal(source, PAD)
         return self.encoder(self.embedding(source), mask=mask), mask
 
+    # The pieces of one decoding pass, shared by ``decode`` (every position, for
+    # training) and ``next_token_log_probs`` (the last position, for the searches).
+
+    def _decoder_states(self, d, ids, training=None):
+        mask = tf.not_equal(ids, PAD)
+        return self.decoders[d](self.embedding(ids), mask=mask, training=training), mask
+
+    def _source_context(self, d, states, mask, memory, memory_mask, training=None):
+        attend = mask[:, :, None] & memory_mask[:, None, :]
+        return self.source_attention[d](states, memory, attention_mask=attend, training=training)
+
+    def _cross_context(self, d, states, mask, other_states, other_mask, window=None, training=None):
+        attend = mask[:, :, None] & other_mask[:, None, :]
+        if window is not None:
+            attend = attend & window[None]
+        return self.cross[d](states, other_states, attention_mask=attend, training=training)
+
+    def _head(self, features):
+        return self.classifier(self.hidden(tf.concat(features, axis=-1)))
+
     def decode(self, memory, memory_mask, l2r_in, r2l_in, training=None):
         """Logits of both directions at every position of the given prefixes."""
         states, masks, features = {}, {}, {}
-        for d, ids in (("l2r", l2r_in), ("r2l", r2l_in)):
-            ids = tf.convert_to_tensor(ids)
-            masks[d] = tf.not_equal(ids, PAD)
-            states[d] = self.decoders[d](self.embedding(ids), mask=masks[d], training=training)
-            attend = masks[d][:, :, None] & memory_mask[:, None, :]
-            context = self.source_attention[d](states[d], memory, attention_mask=attend, training=training)
-            features[d] = [states[d], context]
+        for d, ids in zip(DIRECTIONS, (l2r_in, r2l_in)):
+            states[d], masks[d] = self._decoder_states(d, tf.convert_to_tensor(ids), training)
+            features[d] = [states[d], self._source_context(d, states[d], masks[d], memory, memory_mask, training)]
         if self.cross_attention != "none":
-            length = tf.shape(l2r_in)[1]
-            # position n may look at the other direction's positions m <= n only
-            window = tf.linalg.band_part(tf.ones((length, length), tf.bool), -1, 0)
-            for d, other in (("l2r", "r2l"), ("r2l", "l2r")):
-                attend = masks[other][:, None, :]
-                if self.cross_attention == "causal":
-                    attend = attend & window[None]
-                attend = attend & masks[d][:, :, None]
-                features[d].append(self.cross[d](states[d], states[other], attention_mask=attend,
-                                                 training=training))
-        return tuple(self.classifier(self.hidden(tf.concat(features[d], axis=-1))) for d in ("l2r", "r2l"))
+            window = None  # "full": every position of the other direction
+            if self.cross_attention == "causal":
+                # position n may look at the other direction's positions m <= n only
+                length = tf.shape(states["l2r"])[1]
+                window = tf.linalg.band_part(tf.ones((length, length), tf.bool), -1, 0)
+            for d, other in zip(DIRECTIONS, DIRECTIONS[::-1]):
+                features[d].append(self._cross_context(d, states[d], masks[d], states[other], masks[other],
+                                                       window, training))
+        return tuple(self._head(features[d]) for d in DIRECTIONS)
+
+    def _stateful_decoder(self, d):
+        """Decoder ``d`` as an RNN that also returns its final state, sharing the
+        LSTM's cell and weights: it continues a path from a cached state."""
+        key = f"_stateful_{d}"
+        if key not in self.__dict__:  # kept out of Keras' attribute tracking (and the saved weights)
+            self.__dict__[key] = keras.layers.RNN(self.decoders[d].cell, return_sequences=True, return_state=True)
+        return self.__dict__[key]
+
+    def _extend_states(self, d, ids, cache_seq, cache_h, cache_c, parent):
+        """Decoder states of the prefixes ``ids (N, t)`` when prefix ``r`` without its
+        last ``u`` tokens was row ``parent[r]`` of the cache (states ``(M, t - u, H)``
+        and the LSTM's final ``h``, ``c``): only the ``u`` new tokens go through the LSTM."""
+        seen = tf.shape(cache_seq)[1]
+        new = ids[:, seen:]
+        state = [tf.gather(cache_h, parent), tf.gather(cache_c, parent)]
+        out, h, c = self._stateful_decoder(d)(self.embedding(new), mask=tf.not_equal(new, PAD), initial_state=state)
+        return tf.concat([tf.gather(cache_seq, parent), out], axis=1), tf.not_equal(ids, PAD), h, c
+
+    def next_token_log_probs(self, memory, memory_mask, rows, l2r_ids, r2l_ids, l2r_cache, r2l_cache):
+        """One decoding step for groups of paths: ``l2r_ids (G, m, t)`` are ``m`` L2R
+        prefixes and ``r2l_ids (G, n, t)`` ``n`` R2L prefixes of the source
+        ``memory[rows[g]]``. Returns both directions' next-token log-probabilities,
+        each ``(G, m, n, vocab_size)``, entry ``[g, i, j]`` for the pair (L2R path i,
+        R2L path j) of group g: the log-softmax of ``decode(...)[:, -1]`` on that pair
+        (up to float rounding), at a fraction of the cost. Also returns each
+        direction's ``(states, h, c)``, the cache of the next step.
+
+        Every decoder runs once per path, not once per pair, and only on the tokens
+        that its cache (``(states, h, c, parent)``, see ``_extend_states``) lacks. Only
+        the last position goes through the attentions and the head. Attention treats
+        its query positions independently, so the ``m`` L2R paths of a group are ``m``
+        query positions of *one* attention call over each R2L path (and vice versa):
+        keys and values are projected once per path too.
+        """
+        memory, memory_mask = tf.gather(memory, rows), tf.gather(memory_mask, rows)
+        groups, width = tf.shape(rows)[0], self.hidden_dim
+        seq, mask, last, last_mask, own, caches = {}, {}, {}, {}, {}, {}
+        for d, ids, cache in zip(DIRECTIONS, (l2r_ids, r2l_ids), (l2r_cache, r2l_cache)):
+            shape = tf.shape(ids)
+            seq[d], mask[d], h, c = self._extend_states(d, tf.reshape(ids, [-1, shape[2]]), *cache)
+            caches[d] = (seq[d], h, c)  # (G * paths, t, H)
+            last[d] = tf.reshape(seq[d][:, -1], [groups, shape[1], width])  # (G, paths, H)
+            last_mask[d] = tf.reshape(mask[d][:, -1], [groups, shape[1]])
+            own[d] = [last[d], self._source_context(d, last[d], last_mask[d], memory, memory_mask)]
+        m, n = tf.shape(l2r_ids)[1], tf.shape(r2l_ids)[1]
+        # what a direction computed on its own is the same for every partner path
+        features = {"l2r": [tf.tile(f[:, :, None], [1, 1, n, 1]) for f in own["l2r"]],
+                    "r2l": [tf.tile(f[:, None], [1, m, 1, 1]) for f in own["r2l"]]}
+        if self.cross_attention != "none":
+            # The last position sees every position of the other direction in both modes.
+            # L2R: the m L2R paths of group g query each of its n R2L paths (rows g * n + j).
+            cross = self._cross_context("l2r", tf.repeat(last["l2r"], n, axis=0),
+                                        tf.repeat(last_mask["l2r"], n, axis=0), seq["r2l"], mask["r2l"])
+            features["l2r"].append(tf.transpose(tf.reshape(cross, [groups, n, m, width]), [0, 2, 1, 3]))
+            cross = self._cross_context("r2l", tf.repeat(last["r2l"], m, axis=0),
+                                        tf.repeat(last_mask["r2l"], m, axis=0), seq["l2r"], mask["l2r"])
+            features["r2l"].append(tf.reshape(cross, [groups, m, n, width]))
+        log_probs = tuple(tf.nn.log_softmax(self._head(features[d])) for d in DIRECTIONS)
+        return log_probs + (caches["l2r"], caches["r2l"])
 
     def call(self, inputs, training=None):
         source, l2r_in, r2l_in = inputs
@@ -248,7 +326,7 @@ class BidirectionalSeq2Seq(keras.Model):
         return self.decode(memory, memory_mask, l2r_in, r2l_in, training=training)
 
     def direction_losses(self, y, y_pred):
-        return {d: sequence_cross_entropy(labels, logits) for d, labels, logits in zip(("l2r", "r2l"), y, y_pred)}
+        return {d: sequence_cross_entropy(labels, logits) for d, labels, logits in zip(DIRECTIONS, y, y_pred)}
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         losses = self.direction_losses(y, y_pred)
@@ -263,46 +341,32 @@ class BidirectionalSeq2Seq(keras.Model):
 
     # ---------------------------------------------------------------- step functions
 
-    def _repeat_memory(self, memory, memory_mask, rows: int):
-        return tf.repeat(memory, rows, axis=0), tf.repeat(memory_mask, rows, axis=0)
-
-    def _graph_decode(self):
-        """``decode`` as one traced graph for every batch size and length:
-        eager Keras calls cost ~10x more than the computation at these sizes."""
-        if "_decode_graph" not in self.__dict__:  # kept out of Keras' attribute tracking
+    def _graph_step(self):
+        """``next_token_log_probs`` as one traced graph for every batch size and
+        length: eager Keras calls cost ~10x more than the computation at these sizes."""
+        if "_step_graph" not in self.__dict__:  # kept out of Keras' attribute tracking
+            ids = tf.TensorSpec([None, None, None], tf.int32)
+            state = tf.TensorSpec([None, self.hidden_dim], tf.float32)
+            cache = (tf.TensorSpec([None, None, self.hidden_dim], tf.float32), state, state,
+                     tf.TensorSpec([None], tf.int32))
             spec = [tf.TensorSpec([None, None, self.hidden_dim], tf.float32), tf.TensorSpec([None, None], tf.bool),
-                    tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None, None], tf.int32)]
-            self.__dict__["_decode_graph"] = tf.function(self.decode, input_signature=spec)
-        return self.__dict__["_decode_graph"]
+                    tf.TensorSpec([None], tf.int32), ids, ids, cache, cache]
+            self.__dict__["_step_graph"] = tf.function(self.next_token_log_probs, input_signature=spec)
+        return self.__dict__["_step_graph"]
 
-    def pair_step_fn(self, source):
-        """A ``pair_step_fn`` (see the module docstring) for these sources."""
-        memory, memory_mask = self.encode(source)
-        batch = int(memory.shape[0])
-        decode = self._graph_decode()
-
-        def step(l2r_prefixes, r2l_prefixes):
-            l2r_prefixes, r2l_prefixes = np.asarray(l2r_prefixes), np.asarray(r2l_prefixes)
-            b, pairs, t = l2r_prefixes.shape
-            if b != batch or r2l_prefixes.shape != l2r_prefixes.shape:
-                raise ValueError(f"prefixes must both be ({batch}, pairs, t), got {l2r_prefixes.shape} "
-                                 f"and {r2l_prefixes.shape}")
-            mem, mem_mask = self._repeat_memory(memory, memory_mask, pairs)
-            logits = decode(mem, mem_mask, l2r_prefixes.reshape(b * pairs, t).astype(np.int32),
-                            r2l_prefixes.reshape(b * pairs, t).astype(np.int32))
-            return tuple(tf.nn.log_softmax(z[:, -1]).numpy().reshape(b, pairs, -1) for z in logits)
-
-        return step
+    def pair_step_fn(self, source) -> PairStep:
+        """A ``pair_step_fn`` (see :mod:`blogcode.beam_search`) for these sources,
+        with ``all_pairs`` for the vectorised bidirectional search."""
+        return PairStep(self, source)
 
     def step_fn(self, source, direction: str):
         """A one-direction ``step_fn``; only for ``cross_attention="none"``,
         where a decoder does not depend on the other one."""
-        if direction not in ("l2r", "r2l"):
-            raise ValueError(f"direction must be 'l2r' or 'r2l', got {direction!r}")
+        direction = checks.one_of(direction, "direction", DIRECTIONS)
         if self.cross_attention != "none":
             raise ValueError("step_fn needs cross_attention='none'; use pair_step_fn for a bidirectional model")
         pair = self.pair_step_fn(source)
-        which = 0 if direction == "l2r" else 1
+        which = DIRECTIONS.index(direction)
 
         def step(prefixes):
             prefixes = np.asarray(prefixes)
@@ -314,6 +378,80 @@ class BidirectionalSeq2Seq(keras.Model):
         return step
 
 
+class PairStep:
+    """The model's pair step function for fixed sources (``model.pair_step_fn(source)``).
+
+    Calling it scores row-paired prefixes, ``(batch, pairs, t)`` each, as every
+    ``pair_step_fn`` does; :meth:`all_pairs` scores every (L2R path, R2L path)
+    combination in one model call that runs each decoder once per path. The
+    sources are encoded once, here.
+
+    ``all_pairs`` also remembers the decoder states of the paths it scored: when
+    every path of the next call extends one of them by a token, as in a beam
+    search, the LSTMs read only that token. The scores are the same either way
+    (up to float rounding); the cache only saves time."""
+
+    def __init__(self, model: BidirectionalSeq2Seq, source):
+        checks.instance_of(model, "model", BidirectionalSeq2Seq)
+        source = np.asarray(source)
+        if source.ndim != 2 or not np.issubdtype(source.dtype, np.integer):
+            raise ValueError(f"source must be an int array (batch, S), got {source.dtype} {source.shape}")
+        self.memory, self.memory_mask = model.encode(source.astype(np.int32))
+        self.batch, self.vocab_size = source.shape[0], model.vocab_size
+        self._graph = model._graph_step()
+        self._empty = (np.zeros((1, 0, model.hidden_dim), np.float32), np.zeros((1, model.hidden_dim), np.float32))
+        self._cache = {}  # direction -> (prefix length, {prefix bytes: row}, (states, h, c))
+
+    def _prefixes(self, prefixes, name):
+        prefixes = np.asarray(prefixes)
+        if prefixes.ndim != 3 or prefixes.shape[0] != self.batch:
+            raise ValueError(f"{name}: prefixes must be ({self.batch}, paths, t), got {prefixes.shape}")
+        if not np.issubdtype(prefixes.dtype, np.integer):
+            raise TypeError(f"{name}: prefixes must hold int token ids, got {prefixes.dtype}")
+        return prefixes.astype(np.int32)
+
+    def _no_cache(self, rows: int):
+        seq, state = self._empty
+        return seq, state, state, np.zeros(rows, np.int32)
+
+    def _cached(self, d, flat):
+        """The cache entry for prefixes ``flat (N, t)`` when each of them extends a
+        prefix scored by the last ``all_pairs`` call by one token; else no cache."""
+        length, index, (seq, h, c) = self._cache.get(d, (None, None, (None,) * 3))
+        if length != flat.shape[1] - 1:
+            return self._no_cache(len(flat))
+        parents = [index.get(row.tobytes()) for row in np.ascontiguousarray(flat[:, :-1])]
+        if None in parents:
+            return self._no_cache(len(flat))
+        return seq, h, c, np.array(parents, np.int32)
+
+    def __call__(self, l2r_prefixes, r2l_prefixes):
+        l2r, r2l = self._prefixes(l2r_prefixes, "l2r_prefixes"), self._prefixes(r2l_prefixes, "r2l_prefixes")
+        if l2r.shape[:2] != r2l.shape[:2]:
+            raise ValueError(f"prefixes must pair row by row, got {l2r.shape} and {r2l.shape}")
+        b, pairs = l2r.shape[:2]
+        # every pair is a group of one L2R and one R2L path
+        rows = np.repeat(np.arange(b, dtype=np.int32), pairs)
+        out = self._graph(self.memory, self.memory_mask, rows, l2r.reshape(b * pairs, 1, -1),
+                          r2l.reshape(b * pairs, 1, -1), self._no_cache(b * pairs), self._no_cache(b * pairs))
+        return tuple(z.numpy().reshape(b, pairs, -1) for z in out[:2])
+
+    def all_pairs(self, l2r_prefixes, r2l_prefixes):
+        """``(l2r_log_probs, r2l_log_probs)``, each ``(batch, m, n, vocab_size)``: entry
+        ``[b, i, j]`` pairs L2R path i with R2L path j (``m`` and ``n`` paths given)."""
+        flat = {}
+        for d, prefixes in zip(DIRECTIONS, (l2r_prefixes, r2l_prefixes)):
+            prefixes = self._prefixes(prefixes, f"{d}_prefixes")
+            flat[d] = (prefixes, prefixes.reshape(-1, prefixes.shape[2]))
+        l2r_lp, r2l_lp, *states = self._graph(self.memory, self.memory_mask, np.arange(self.batch, dtype=np.int32),
+                                              flat["l2r"][0], flat["r2l"][0],
+                                              *(self._cached(d, flat[d][1]) for d in DIRECTIONS))
+        for d, state in zip(DIRECTIONS, states):
+            rows = flat[d][1]
+            self._cache[d] = (rows.shape[1], {row.tobytes(): r for r, row in enumerate(rows)}, state)
+        return l2r_lp.numpy(), r2l_lp.numpy()
+
+
 def train_seq2seq(model: BidirectionalSeq2Seq, arrays: dict, steps: int, batch_size: int = 32,
                   learning_rate: float = 3e-3, seed: int = 0, log_every: int = 0,
                   compiled: bool = True) -> dict:
@@ -322,12 +460,20 @@ def train_seq2seq(model: BidirectionalSeq2Seq, arrays: dict, steps: int, batch_s
 
     ``compiled=False`` runs the step eagerly: slower per step, but it skips
     the graph tracing that dominates very short runs (the fast CI mode)."""
-    for name, value in (("steps", steps), ("batch_size", batch_size)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+    checks.instance_of(model, "model", BidirectionalSeq2Seq)
+    checks.instance_of(arrays, "arrays", dict)
+    keys = ("source", "l2r_in", "r2l_in", "l2r_out", "r2l_out")
+    missing = [k for k in keys if k not in arrays]
+    if missing:
+        raise ValueError(f"arrays lacks {missing}; build it with encode_pairs")
+    steps = checks.positive_int(steps, "steps")
+    batch_size = checks.positive_int(batch_size, "batch_size")
+    learning_rate = checks.positive_real(learning_rate, "learning_rate")
+    seed = checks.integer(seed, "seed", minimum=0)
+    log_every = checks.integer(log_every, "log_every", minimum=0)
+    compiled = checks.boolean(compiled, "compiled")
     n = len(arrays["source"])
     optimizer = keras.optimizers.Adam(learning_rate)
-    keys = ("source", "l2r_in", "r2l_in", "l2r_out", "r2l_out")
 
     def train_step(source, l2r_in, r2l_in, l2r_out, r2l_out):
         with tf.GradientTape() as tape:
@@ -358,332 +504,6 @@ def train_seq2seq(model: BidirectionalSeq2Seq, arrays: dict, steps: int, batch_s
     return history
 
 
-# --------------------------------------------------------------------------- search
-
-
-@dataclass
-class BeamResult:
-    """Beams of one direction, best first.
-
-    ``tokens (batch, beams, L)``: generated ids (end id included when a path
-    finished), padded with 0. ``log_probs (batch, beams)``: summed
-    log-probabilities. ``scores``: ``log_probs / length ** length_penalty``,
-    the ranking score. ``lengths``: generated tokens, end id included.
-    ``finished``: whether a path produced the end id.
-    """
-
-    tokens: np.ndarray
-    log_probs: np.ndarray
-    scores: np.ndarray
-    lengths: np.ndarray
-    finished: np.ndarray
-
-
-@dataclass
-class BidirectionalResult:
-    """Both directions' final beams and the chosen output per input.
-
-    ``best``: a list (one per input) of token lists in reading order, without
-    the end id. ``best_direction``: ``"l2r"`` or ``"r2l"`` per input. ``trace``
-    (when recorded): one dict per step with both directions' beams.
-    """
-
-    l2r: BeamResult
-    r2l: BeamResult
-    best: list
-    best_direction: list
-    trace: list = field(default_factory=list)
-
-
-def _check_int(name: str, value, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
-
-
-def _check_search_args(batch_size, beam_size, max_length, vocab_size, start_id, end_id, length_penalty):
-    _check_int("batch_size", batch_size)
-    _check_int("beam_size", beam_size)
-    _check_int("max_length", max_length)
-    _check_int("vocab_size", vocab_size, 2)
-    for name, value in (("start_id", start_id), ("end_id", end_id)):
-        _check_int(name, value, 0)
-        if not PAD < value < vocab_size:
-            raise ValueError(f"{name}={value} must be a real id in [1, vocab_size={vocab_size})")
-    if beam_size > vocab_size - 1:
-        raise ValueError(f"beam_size={beam_size} exceeds the {vocab_size - 1} non-padding ids of vocab_size")
-    if not np.isfinite(length_penalty) or length_penalty < 0:
-        raise ValueError(f"length_penalty must be finite and >= 0, got {length_penalty}")
-
-
-def _check_log_probs(log_probs, expected_shape, name: str) -> np.ndarray:
-    log_probs = np.asarray(log_probs, dtype=np.float64)
-    if log_probs.ndim != 3 or log_probs.shape[-1] != expected_shape[-1]:
-        raise ValueError(f"{name} returned shape {log_probs.shape}; the vocabularies are inconsistent "
-                         f"with vocab_size={expected_shape[-1]} (expected {expected_shape})")
-    if log_probs.shape != expected_shape:
-        raise ValueError(f"{name} returned shape {log_probs.shape}, expected {expected_shape}")
-    if np.isnan(log_probs).any():
-        raise ValueError(f"{name} returned NaN log-probabilities")
-    return log_probs
-
-
-class _Beams:
-    """The state of one direction's beam: the NumPy bookkeeping shared by all searches."""
-
-    def __init__(self, batch_size, beams, start_id, end_id, length_penalty):
-        self.tokens = np.zeros((batch_size, beams, 0), np.int64)
-        self.log_probs = np.full((batch_size, beams), -np.inf)
-        self.log_probs[:, 0] = 0.0  # one live path; the copies only fill the beam shape
-        self.lengths = np.zeros((batch_size, beams), np.int64)
-        self.finished = np.zeros((batch_size, beams), bool)
-        self.start_id, self.end_id, self.alpha = start_id, end_id, length_penalty
-
-    def prefixes(self):
-        start = np.full(self.tokens.shape[:2] + (1,), self.start_id, np.int64)
-        return np.concatenate([start, self.tokens], axis=2)
-
-    def done(self) -> bool:
-        return bool(self.finished.all())
-
-    def scores(self, log_probs=None, lengths=None):
-        log_probs = self.log_probs if log_probs is None else log_probs
-        lengths = self.lengths if lengths is None else lengths
-        return log_probs / np.maximum(lengths, 1) ** self.alpha
-
-    def update(self, step_log_probs):
-        """Extend every path by every token, keep the best ``beams`` by score;
-        ties go to the lower (path, token) index."""
-        batch, beams, vocab = step_log_probs.shape
-        step_log_probs = step_log_probs.copy()
-        step_log_probs[..., PAD] = -np.inf  # a live path never emits padding
-        after_end = np.full(vocab, -np.inf)
-        after_end[PAD] = 0.0  # a finished path only pads, keeping its score
-        candidates = np.where(self.finished[..., None], after_end, step_log_probs) + self.log_probs[..., None]
-        lengths = np.where(self.finished, self.lengths, self.lengths + 1)[..., None]
-        ranking = self.scores(candidates, lengths).reshape(batch, beams * vocab)
-        order = np.argsort(-ranking, axis=1, kind="stable")[:, :beams]
-        path, token = order // vocab, order % vocab
-        rows = np.arange(batch)[:, None]
-        self.tokens = np.concatenate([self.tokens[rows, path], token[..., None]], axis=2)
-        self.log_probs = candidates.reshape(batch, -1)[rows, order]
-        self.lengths = np.broadcast_to(lengths, candidates.shape).reshape(batch, -1)[rows, order]
-        self.finished = self.finished[rows, path] | (token == self.end_id)
-
-    def result(self) -> BeamResult:
-        # Paths stay sorted by score after every update; re-sort for safety at the end.
-        order = np.argsort(-self.scores(), axis=1, kind="stable")
-        rows = np.arange(order.shape[0])[:, None]
-        return BeamResult(self.tokens[rows, order], self.log_probs[rows, order], self.scores()[rows, order],
-                          self.lengths[rows, order], self.finished[rows, order])
-
-
-def greedy_search(step_fn, batch_size: int, max_length: int, vocab_size: int,
-                  start_id: int = START, end_id: int = END) -> BeamResult:
-    """Pick the most likely next token (never padding) until the end id or
-    ``max_length`` tokens. ``step_fn`` gets ``(batch, 1, t)`` prefixes."""
-    _check_search_args(batch_size, 1, max_length, vocab_size, start_id, end_id, 0.0)
-    tokens = np.full((batch_size, 1), start_id, np.int64)
-    log_probs = np.zeros(batch_size)
-    finished = np.zeros(batch_size, bool)
-    lengths = np.zeros(batch_size, np.int64)
-    for _ in range(max_length):
-        step = _check_log_probs(step_fn(tokens[:, None, :]), (batch_size, 1, vocab_size), "step_fn")[:, 0]
-        step[:, PAD] = -np.inf
-        best = np.argmax(step, axis=1)
-        best = np.where(finished, PAD, best)
-        log_probs += np.where(finished, 0.0, step[np.arange(batch_size), best])
-        lengths += ~finished
-        finished |= best == end_id
-        tokens = np.concatenate([tokens, best[:, None]], axis=1)
-        if finished.all():
-            break
-    generated = tokens[:, None, 1:]
-    return BeamResult(generated, log_probs[:, None], log_probs[:, None], lengths[:, None], finished[:, None])
-
-
-def beam_search(step_fn, batch_size: int, beam_size: int, max_length: int, vocab_size: int,
-                start_id: int = START, end_id: int = END, length_penalty: float = 0.0) -> BeamResult:
-    """Batched beam search in one direction.
-
-    ``step_fn(prefixes (batch, beam_size, t)) -> log_probs (batch, beam_size,
-    vocab_size)``. Paths are ranked by ``log p / length ** length_penalty``;
-    a path that emits ``end_id`` is kept unchanged while the others grow.
-    Stops when every path has ended or after ``max_length`` tokens.
-    """
-    _check_search_args(batch_size, beam_size, max_length, vocab_size, start_id, end_id, length_penalty)
-    beams = _Beams(batch_size, beam_size, start_id, end_id, length_penalty)
-    for _ in range(max_length):
-        beams.update(_check_log_probs(step_fn(beams.prefixes()), (batch_size, beam_size, vocab_size), "step_fn"))
-        if beams.done():
-            break
-    return beams.result()
-
-
-def _pair_all(l2r: np.ndarray, r2l: np.ndarray):
-    """All (L2R path i, R2L path j) pairs as rows ``i * k + j``."""
-    batch, k, t = l2r.shape
-    return (np.repeat(l2r, k, axis=1), np.tile(r2l, (1, k, 1)))
-
-
-def _average_pairs_vectorised(pair_step_fn, l2r_prefixes, r2l_prefixes, vocab_size):
-    """One call on all k^2 pairs; each direction's next-token probability is the
-    mean over the other direction's k paths (the k^3 candidates reduced to k^2)."""
-    batch, k, _ = l2r_prefixes.shape
-    l2r_lp, r2l_lp = pair_step_fn(*_pair_all(l2r_prefixes, r2l_prefixes))
-    shape = (batch, k * k, vocab_size)
-    l2r_p = np.exp(_check_log_probs(l2r_lp, shape, "pair_step_fn (L2R)")).reshape(batch, k, k, vocab_size)
-    r2l_p = np.exp(_check_log_probs(r2l_lp, shape, "pair_step_fn (R2L)")).reshape(batch, k, k, vocab_size)
-    with np.errstate(divide="ignore"):
-        return np.log(l2r_p.sum(axis=2) / k), np.log(r2l_p.sum(axis=1) / k)
-
-
-def _average_pairs_loop(pair_step_fn, l2r_prefixes, r2l_prefixes, vocab_size):
-    """The same averages, one pair at a time (the slow reference)."""
-    batch, k, _ = l2r_prefixes.shape
-    l2r_sum = np.zeros((batch, k, vocab_size))
-    r2l_sum = np.zeros((batch, k, vocab_size))
-    for i in range(k):
-        for j in range(k):
-            l2r_lp, r2l_lp = pair_step_fn(l2r_prefixes[:, i:i + 1], r2l_prefixes[:, j:j + 1])
-            l2r_sum[:, i] += np.exp(_check_log_probs(l2r_lp, (batch, 1, vocab_size), "pair_step_fn (L2R)"))[:, 0]
-            r2l_sum[:, j] += np.exp(_check_log_probs(r2l_lp, (batch, 1, vocab_size), "pair_step_fn (R2L)"))[:, 0]
-    with np.errstate(divide="ignore"):
-        return np.log(l2r_sum / k), np.log(r2l_sum / k)
-
-
-def _pair_by_rank(pair_step_fn, l2r_prefixes, r2l_prefixes, vocab_size):
-    """SB-NMT-style interaction: the i-th L2R path with the i-th R2L path."""
-    l2r_lp, r2l_lp = pair_step_fn(l2r_prefixes, r2l_prefixes)
-    shape = l2r_prefixes.shape[:2] + (vocab_size,)
-    return (_check_log_probs(l2r_lp, shape, "pair_step_fn (L2R)"),
-            _check_log_probs(r2l_lp, shape, "pair_step_fn (R2L)"))
-
-
-def _snapshot(beams: _Beams) -> dict:
-    return {"tokens": beams.tokens.copy(), "scores": beams.scores().copy(), "finished": beams.finished.copy()}
-
-
-def _choose(l2r: BeamResult, r2l: BeamResult):
-    """The best finished path of either direction (unfinished ones only if none
-    finished), R2L paths read backwards; a tie goes to L2R."""
-    best, directions = [], []
-    for b in range(l2r.tokens.shape[0]):
-        options = []
-        for name, res in (("l2r", l2r), ("r2l", r2l)):
-            for p in range(res.tokens.shape[1]):
-                if np.isfinite(res.scores[b, p]):
-                    options.append((not res.finished[b, p], -res.scores[b, p], len(options), name,
-                                    res.tokens[b, p]))
-        _, _, _, name, tokens = min(options)
-        content = strip_special([tokens])[0]
-        best.append(content if name == "l2r" else content[::-1])
-        directions.append(name)
-    return best, directions
-
-
-def _bidirectional(pair_step_fn, scorer, batch_size, beams_per_direction, max_length, vocab_size,
-                   start_id, end_id, length_penalty, record):
-    l2r = _Beams(batch_size, beams_per_direction, start_id, end_id, length_penalty)
-    r2l = _Beams(batch_size, beams_per_direction, start_id, end_id, length_penalty)
-    trace = [{"l2r": _snapshot(l2r), "r2l": _snapshot(r2l)}] if record else []
-    for _ in range(max_length):
-        l2r_lp, r2l_lp = scorer(pair_step_fn, l2r.prefixes(), r2l.prefixes(), vocab_size)
-        l2r.update(l2r_lp)
-        r2l.update(r2l_lp)
-        if record:
-            trace.append({"l2r": _snapshot(l2r), "r2l": _snapshot(r2l)})
-        if l2r.done() and r2l.done():
-            break
-    l2r_res, r2l_res = l2r.result(), r2l.result()
-    best, directions = _choose(l2r_res, r2l_res)
-    return BidirectionalResult(l2r_res, r2l_res, best, directions, trace)
-
-
-def bidirectional_beam_search(pair_step_fn, batch_size: int, beam_size: int, max_length: int, vocab_size: int,
-                              start_id: int = START, end_id: int = END, length_penalty: float = 0.0,
-                              record: bool = False) -> BidirectionalResult:
-    """The article's bidirectional beam search, vectorised.
-
-    Each direction keeps ``beam_size`` (k) paths. Every step calls
-    ``pair_step_fn`` once on all k^2 (L2R path, R2L path) pairs, shaped
-    ``(batch, k * k, t)`` with row ``i * k + j`` pairing L2R path i with R2L
-    path j. The next-token probabilities of L2R path i are averaged over the
-    k R2L paths (and vice versa), which reduces the k^3 (token, path, path)
-    candidates to k^2 per direction; each direction then keeps its best k.
-    The output is the best-scoring finished path of either direction.
-    """
-    _check_search_args(batch_size, beam_size, max_length, vocab_size, start_id, end_id, length_penalty)
-    return _bidirectional(pair_step_fn, _average_pairs_vectorised, batch_size, beam_size, max_length,
-                          vocab_size, start_id, end_id, length_penalty, record)
-
-
-def bidirectional_beam_search_reference(pair_step_fn, batch_size: int, beam_size: int, max_length: int,
-                                        vocab_size: int, start_id: int = START, end_id: int = END,
-                                        length_penalty: float = 0.0) -> BidirectionalResult:
-    """The same search with one ``pair_step_fn`` call per (i, j) pair, each
-    shaped ``(batch, 1, t)``: k^2 calls per step. The tests' reference."""
-    _check_search_args(batch_size, beam_size, max_length, vocab_size, start_id, end_id, length_penalty)
-    return _bidirectional(pair_step_fn, _average_pairs_loop, batch_size, beam_size, max_length,
-                          vocab_size, start_id, end_id, length_penalty, False)
-
-
-def sbnmt_beam_search(pair_step_fn, batch_size: int, beam_size: int, max_length: int, vocab_size: int,
-                      start_id: int = START, end_id: int = END, length_penalty: float = 0.0) -> BidirectionalResult:
-    """SB-NMT's split beam (our reading): k//2 L2R paths and k//2 R2L paths,
-    the i-th of one direction interacting with the i-th of the other, so each
-    step costs k/2 model rows instead of k^2. ``beam_size`` must be >= 2."""
-    _check_search_args(batch_size, beam_size, max_length, vocab_size, start_id, end_id, length_penalty)
-    if beam_size < 2:
-        raise ValueError(f"beam_size must be >= 2 to split it between two directions, got {beam_size}")
-    return _bidirectional(pair_step_fn, _pair_by_rank, batch_size, beam_size // 2, max_length,
-                          vocab_size, start_id, end_id, length_penalty, False)
-
-
-def sequence_log_probs(step_fn, sequences, vocab_size: int, start_id: int = START, end_id: int = END):
-    """Teacher-forced log p of each token list under ``step_fn`` (end id
-    appended); ``sequences`` is ``batch`` lists of ``n`` token lists each.
-    Returns ``(batch, n)`` summed log-probabilities and lengths."""
-    batch, n = len(sequences), len(sequences[0])
-    if batch == 0 or n == 0 or any(len(row) != n for row in sequences):
-        raise ValueError("sequences must be a non-empty batch of equally many token lists")
-    targets = [[list(s) + [end_id] for s in row] for row in sequences]
-    width = max(len(s) for row in targets for s in row)
-    grid = np.zeros((batch, n, width), np.int64)
-    for b, row in enumerate(targets):
-        for p, s in enumerate(row):
-            grid[b, p, :len(s)] = s
-    lengths = (grid != PAD).sum(axis=2)
-    total = np.zeros((batch, n))
-    prefixes = np.concatenate([np.full((batch, n, 1), start_id), grid], axis=2)
-    for t in range(width):
-        log_probs = _check_log_probs(step_fn(prefixes[:, :, :t + 1]), (batch, n, vocab_size), "step_fn")
-        picked = np.take_along_axis(log_probs, grid[:, :, t:t + 1], axis=2)[..., 0]
-        total += np.where(t < lengths, picked, 0.0)
-    return total, lengths
-
-
-def rescored_beam_search(l2r_step_fn, r2l_step_fn, batch_size: int, beam_size: int, max_length: int,
-                         vocab_size: int, start_id: int = START, end_id: int = END,
-                         length_penalty: float = 0.0) -> BidirectionalResult:
-    """BTTR-style decoding: an independent beam in each direction, then every
-    final path is rescored by the opposite direction (teacher-forced) and the
-    path with the best mean of both directions' scores wins."""
-    l2r = beam_search(l2r_step_fn, batch_size, beam_size, max_length, vocab_size, start_id, end_id, length_penalty)
-    r2l = beam_search(r2l_step_fn, batch_size, beam_size, max_length, vocab_size, start_id, end_id, length_penalty)
-    for res, other_fn in ((l2r, r2l_step_fn), (r2l, l2r_step_fn)):
-        # the opposite direction reads each path backwards
-        paths = [[s[::-1] for s in strip_special(row)] for row in res.tokens]
-        other, _ = sequence_log_probs(other_fn, paths, vocab_size, start_id, end_id)
-        both = (res.log_probs + other) / 2
-        res.scores = np.where(np.isfinite(res.log_probs), both / np.maximum(res.lengths, 1) ** length_penalty,
-                              -np.inf)
-    best, directions = _choose(l2r, r2l)
-    return BidirectionalResult(l2r, r2l, best, directions)
-
-
 def compare_decoders(independent: BidirectionalSeq2Seq, bidirectional: BidirectionalSeq2Seq, source,
                      beam_size: int, max_length: int, length_penalty: float = 0.0) -> dict:
     """Decode ``source (batch, S)`` six ways; returns name -> list of token
@@ -693,16 +513,21 @@ def compare_decoders(independent: BidirectionalSeq2Seq, bidirectional: Bidirecti
     baselines (greedy and beam, each direction) and the BTTR-style rescoring;
     ``bidirectional`` gives the article's search and SB-NMT's split beam.
     """
+    checks.instance_of(independent, "independent", BidirectionalSeq2Seq)
+    checks.instance_of(bidirectional, "bidirectional", BidirectionalSeq2Seq)
+    beam_size = checks.positive_int(beam_size, "beam_size")
+    max_length = checks.positive_int(max_length, "max_length")
+    length_penalty = checks.real(length_penalty, "length_penalty", minimum=0.0)
     if independent.cross_attention != "none":
         raise ValueError("independent must have cross_attention='none'")
     if independent.vocab_size != bidirectional.vocab_size:
         raise ValueError(f"the models' vocabularies differ: vocab_size {independent.vocab_size} "
                          f"vs {bidirectional.vocab_size}")
-    batch, vocab = len(source), independent.vocab_size
-    steps = {d: independent.step_fn(source, d) for d in ("l2r", "r2l")}
     pair = bidirectional.pair_step_fn(source)
+    batch, vocab = pair.batch, independent.vocab_size
+    steps = {d: independent.step_fn(source, d) for d in DIRECTIONS}
     out = {}
-    for d in ("l2r", "r2l"):
+    for d in DIRECTIONS:
         greedy = strip_special(greedy_search(steps[d], batch, max_length, vocab).tokens[:, 0])
         beam = strip_special(beam_search(steps[d], batch, beam_size, max_length, vocab,
                                          length_penalty=length_penalty).tokens[:, 0])
@@ -722,31 +547,27 @@ def compare_decoders(independent: BidirectionalSeq2Seq, bidirectional: Bidirecti
 # --------------------------------------------------------------------------- measures
 
 
-def strip_special(token_rows, end_id: int = END) -> list[list[int]]:
-    """Token lists cut at the first end id (or padding), specials removed."""
-    out = []
-    for row in token_rows:
-        kept = []
-        for tok in np.asarray(row).tolist():
-            if tok == end_id or tok == PAD:
-                break
-            kept.append(tok)
-        out.append(kept)
-    return out
-
-
 def _check_pairs(predictions, references):
-    if len(predictions) != len(references) or len(references) == 0:
+    """Both as lists of token sequences (lists or strings), equally many and not zero."""
+    predictions = checks.nonempty(predictions, "predictions")
+    references = checks.nonempty(references, "references")
+    for name, items in (("predictions", predictions), ("references", references)):
+        for i, item in enumerate(items):
+            if item is None or not hasattr(item, "__len__") or not hasattr(item, "__getitem__"):
+                raise TypeError(f"{name}[{i}] must be a token list or a string, got {type(item).__name__}")
+    if len(predictions) != len(references):
         raise ValueError(f"predictions ({len(predictions)}) and references ({len(references)}) "
-                         "must be equally many, and not zero")
+                         "must be equally many")
+    return predictions, references
 
 
 def accuracy_by_position(predictions, references, positions: int, from_end: bool = False) -> np.ndarray:
     """Token accuracy at positions 0..positions-1 (counted from the end when
     ``from_end``), over references long enough to have that position; NaN
     where none is."""
-    _check_pairs(predictions, references)
-    _check_int("positions", positions)
+    predictions, references = _check_pairs(predictions, references)
+    positions = checks.positive_int(positions, "positions")
+    from_end = checks.boolean(from_end, "from_end")
     hits, counts = np.zeros(positions), np.zeros(positions)
     for pred, ref in zip(predictions, references):
         pred, ref = (pred[::-1], ref[::-1]) if from_end else (pred, ref)
@@ -760,8 +581,10 @@ def accuracy_by_position(predictions, references, positions: int, from_end: bool
 def position_accuracy(predictions, references, n: int = 4) -> tuple[float, float]:
     """SB-NMT's measure: token accuracy over the first n and the last n
     positions of each reference (the last ones aligned from the end)."""
-    _check_pairs(predictions, references)
-    _check_int("n", n)
+    predictions, references = _check_pairs(predictions, references)
+    n = checks.positive_int(n, "n")
+    if not any(len(ref) for ref in references):
+        raise ValueError("references are all empty: no position to score")
     result = []
     for from_end in (False, True):
         hits = total = 0
@@ -775,13 +598,13 @@ def position_accuracy(predictions, references, n: int = 4) -> tuple[float, float
 
 
 def exact_match(predictions, references) -> float:
-    _check_pairs(predictions, references)
+    predictions, references = _check_pairs(predictions, references)
     return float(np.mean([list(p) == list(r) for p, r in zip(predictions, references)]))
 
 
 def char_f1(predictions, references) -> float:
     """Mean bag-of-characters F1 between each prediction and its reference."""
-    _check_pairs(predictions, references)
+    predictions, references = _check_pairs(predictions, references)
     scores = []
     for pred, ref in zip(predictions, references):
         overlap = sum((Counter(pred) & Counter(ref)).values())

@@ -10,7 +10,7 @@ import pytest
 import tensorflow as tf
 
 from blogcode import set_seed
-from blogcode.seq2seq import (END, PAD, START, BidirectionalSeq2Seq, CharVocabulary,
+from blogcode.seq2seq import (END, PAD, START, BidirectionalSeq2Seq, CharVocabulary, PairStep, compare_decoders,
                               accuracy_by_position, beam_search, bidirectional_beam_search,
                               bidirectional_beam_search_reference, char_f1, encode_pairs, exact_match,
                               greedy_search, position_accuracy, rescored_beam_search, sbnmt_beam_search,
@@ -233,6 +233,153 @@ def test_inconsistent_direction_vocabularies_raise():
         beam_search(nan_step, 1, 2, 3, VOCAB)
 
 
+def _with_value(step, value, token=5):
+    def bad(*prefixes):
+        out = step(*prefixes)
+        out = out if isinstance(out, tuple) else (out,)
+        out = tuple(np.array(o) for o in out)
+        out[-1][..., token] = value
+        return out if len(out) > 1 else out[0]
+    return bad
+
+
+@pytest.mark.parametrize("value, ok", [(np.inf, False), (np.nan, False), (-np.inf, True)])
+def test_log_probabilities_may_be_minus_inf_but_not_plus_inf_or_nan(value, ok):
+    one, pair = _with_value(toy_step_fn(), value), _with_value(toy_pair_step_fn(), value)
+    calls = [lambda: greedy_search(one, 2, 3, VOCAB), lambda: beam_search(one, 2, 2, 3, VOCAB),
+             lambda: bidirectional_beam_search(pair, 2, 2, 3, VOCAB),
+             lambda: bidirectional_beam_search_reference(pair, 2, 2, 3, VOCAB),
+             lambda: sbnmt_beam_search(pair, 2, 2, 3, VOCAB),
+             lambda: sequence_log_probs(one, [[[4, 5]], [[6]]], VOCAB)]
+    for call in calls:
+        if ok:
+            call()  # an impossible token is legitimate
+        else:
+            with pytest.raises(ValueError, match="NaN" if np.isnan(value) else r"\+inf"):
+                call()
+
+
+# ----------------------------------------------------------------- bad input, every public function
+
+ONE, PAIR = toy_step_fn(), toy_pair_step_fn()
+SEARCH = {"batch_size": 1, "beam_size": 2, "max_length": 3, "vocab_size": VOCAB}
+BAD_SEARCH_ARGS = [
+    ("batch_size", 0, ValueError), ("batch_size", 2.0, TypeError), ("batch_size", True, TypeError),
+    ("beam_size", 0, ValueError), ("beam_size", 3.0, TypeError), ("beam_size", VOCAB, ValueError),
+    ("max_length", 0, ValueError), ("max_length", 2.5, TypeError), ("max_length", None, TypeError),
+    ("vocab_size", 1, ValueError), ("vocab_size", 8.0, TypeError),
+    ("start_id", 0, ValueError), ("start_id", "2", TypeError), ("end_id", VOCAB, ValueError),
+    ("end_id", 3.0, TypeError), ("length_penalty", -1.0, ValueError), ("length_penalty", float("nan"), ValueError),
+    ("length_penalty", float("inf"), ValueError), ("length_penalty", "0.5", TypeError),
+]
+SEARCHES = {
+    "beam_search": lambda **kw: beam_search(ONE, **{**SEARCH, **kw}),
+    "bidirectional_beam_search": lambda **kw: bidirectional_beam_search(PAIR, **{**SEARCH, **kw}),
+    "bidirectional_beam_search_reference": lambda **kw: bidirectional_beam_search_reference(PAIR, **{**SEARCH, **kw}),
+    "sbnmt_beam_search": lambda **kw: sbnmt_beam_search(PAIR, **{**SEARCH, **kw}),
+    "rescored_beam_search": lambda **kw: rescored_beam_search(ONE, ONE, **{**SEARCH, **kw}),
+}
+
+
+@pytest.mark.parametrize("search", sorted(SEARCHES))
+@pytest.mark.parametrize("name, value, error", BAD_SEARCH_ARGS)
+def test_searches_reject_bad_arguments(search, name, value, error):
+    with pytest.raises(error, match=name):
+        SEARCHES[search](**{name: value})
+
+
+def _vocab():
+    return CharVocabulary(["abc", "cab"])
+
+
+def _independent():
+    return BidirectionalSeq2Seq(10, 8, 8, 2, cross_attention="none")
+
+
+BAD_CALLS = [
+    # (call, exception, argument named in the message)
+    (lambda: greedy_search(ONE, 1, 3.0, VOCAB), TypeError, "max_length"),
+    (lambda: greedy_search("not a function", 1, 3, VOCAB), TypeError, "step_fn"),
+    (lambda: beam_search(None, 1, 2, 3, VOCAB), TypeError, "step_fn"),
+    (lambda: bidirectional_beam_search(ONE, 1, 2, 3, VOCAB, record=1), TypeError, "record"),
+    (lambda: bidirectional_beam_search(42, 1, 2, 3, VOCAB), TypeError, "pair_step_fn"),
+    (lambda: rescored_beam_search(ONE, None, 1, 2, 3, VOCAB), TypeError, "r2l_step_fn"),
+    (lambda: sequence_log_probs(ONE, [], VOCAB), ValueError, "sequences"),
+    (lambda: sequence_log_probs(ONE, [[]], VOCAB), ValueError, r"sequences\[0\]"),
+    (lambda: sequence_log_probs(ONE, None, VOCAB), TypeError, "sequences"),
+    (lambda: sequence_log_probs(ONE, [[[4]], [[4], [5]]], VOCAB), ValueError, "sequences"),
+    (lambda: sequence_log_probs(ONE, [[[4.0]]], VOCAB), TypeError, "sequences"),
+    (lambda: sequence_log_probs(ONE, [["ab"]], VOCAB), TypeError, "sequences"),
+    (lambda: sequence_log_probs(ONE, [[[4]]], 8.0), TypeError, "vocab_size"),
+    (lambda: strip_special([[4, 3]], end_id=3.0), TypeError, "end_id"),
+    (lambda: strip_special(None), TypeError, "token_rows"),
+    (lambda: CharVocabulary("abc"), TypeError, "texts"),
+    (lambda: CharVocabulary([]), ValueError, "texts"),
+    (lambda: CharVocabulary(["a", None]), TypeError, r"texts\[1\]"),
+    (lambda: CharVocabulary(["a"], min_count=0), ValueError, "min_count"),
+    (lambda: CharVocabulary(["a"], min_count=2.0), TypeError, "min_count"),
+    (lambda: _vocab().encode(None), TypeError, "text"),
+    (lambda: encode_pairs([], _vocab(), 3, 3), ValueError, "pairs"),
+    (lambda: encode_pairs([("a", "b")], "vocab", 3, 3), TypeError, "vocab"),
+    (lambda: encode_pairs([("a", "b")], _vocab(), 3.0, 3), TypeError, "max_source"),
+    (lambda: encode_pairs([("a", "b")], _vocab(), 3, True), TypeError, "max_target"),
+    (lambda: encode_pairs([("a", None)], _vocab(), 3, 3), TypeError, r"pairs\[0\]"),
+    (lambda: encode_pairs(["ab"], _vocab(), 3, 3), TypeError, r"pairs\[0\]"),
+    (lambda: sorting_pairs(3.0), TypeError, "n"),
+    (lambda: sorting_pairs(True), TypeError, "n"),
+    (lambda: sorting_pairs(0), ValueError, "n"),
+    (lambda: sorting_pairs(3, 5, 4), ValueError, "min_length"),
+    (lambda: sorting_pairs(3, 0, 4), ValueError, "min_length"),
+    (lambda: sorting_pairs(3, 2, 4.0), TypeError, "max_length"),
+    (lambda: sorting_pairs(3, alphabet=None), TypeError, "alphabet"),
+    (lambda: sorting_pairs(3, alphabet="aa"), ValueError, "alphabet"),
+    (lambda: sorting_pairs(3, seed=1.5), TypeError, "seed"),
+    (lambda: noisy_sorting_pairs(2.0), TypeError, "n"),
+    (lambda: BidirectionalSeq2Seq(10.0), TypeError, "vocab_size"),
+    (lambda: BidirectionalSeq2Seq(10, embed_dim=0), ValueError, "embed_dim"),
+    (lambda: BidirectionalSeq2Seq(10, hidden_dim=8.0), TypeError, "hidden_dim"),
+    (lambda: BidirectionalSeq2Seq(10, num_heads=True), TypeError, "num_heads"),
+    (lambda: BidirectionalSeq2Seq(10, cross_attention=None), TypeError, "cross_attention"),
+    (lambda: BidirectionalSeq2Seq(10, cross_attention="sideways"), ValueError, "cross_attention"),
+    (lambda: _independent().step_fn(np.ones((1, 3), np.int32), None), TypeError, "direction"),
+    (lambda: PairStep("model", np.ones((1, 3), np.int32)), TypeError, "model"),
+    (lambda: _independent().pair_step_fn(np.ones(3, np.int32)), ValueError, "source"),
+    (lambda: train_seq2seq(_independent(), {}, 1), ValueError, "arrays"),
+    (lambda: train_seq2seq(_independent(), None, 1), TypeError, "arrays"),
+    (lambda: train_seq2seq("model", {}, 1), TypeError, "model"),
+    (lambda: compare_decoders(_independent(), "model", np.ones((1, 3), np.int32), 2, 4), TypeError, "bidirectional"),
+    (lambda: compare_decoders(_independent(), _independent(), np.ones((1, 3), np.int32), 2.0, 4), TypeError,
+     "beam_size"),
+    (lambda: compare_decoders(_independent(), _independent(), np.ones((1, 3), np.int32), 2, 4, float("nan")),
+     ValueError, "length_penalty"),
+    (lambda: accuracy_by_position([[1]], [[1]], 2.0), TypeError, "positions"),
+    (lambda: accuracy_by_position([[1]], [[1]], 2, from_end=1), TypeError, "from_end"),
+    (lambda: accuracy_by_position([], [], 2), ValueError, "predictions"),
+    (lambda: position_accuracy([[1]], [[1]], n=True), TypeError, "n"),
+    (lambda: position_accuracy([[1]], [[]]), ValueError, "references"),
+    (lambda: exact_match([[1]], [[1], [2]]), ValueError, "predictions"),
+    (lambda: exact_match([None], [[1]]), TypeError, r"predictions\[0\]"),
+    (lambda: char_f1("ab", ["ab", "cd"]), TypeError, "predictions"),
+    (lambda: char_f1(["ab"], None), TypeError, "references"),
+]
+
+
+@pytest.mark.parametrize("call, error, word", BAD_CALLS)
+def test_public_functions_reject_bad_input(call, error, word):
+    with pytest.raises(error, match=word):
+        call()
+
+
+@pytest.mark.parametrize("name, value, error", [
+    ("steps", 2.0, TypeError), ("steps", 0, ValueError), ("batch_size", True, TypeError),
+    ("learning_rate", float("nan"), ValueError), ("learning_rate", 0.0, ValueError),
+    ("log_every", -1, ValueError), ("compiled", "yes", TypeError), ("seed", 0.5, TypeError)])
+def test_train_seq2seq_rejects_bad_settings(name, value, error):
+    vocab, arrays = _tiny_data()
+    with pytest.raises(error, match=name):
+        train_seq2seq(_model(vocab), arrays, **{"steps": 1, name: value})
+
+
 # ----------------------------------------------------------------- measures and data
 
 
@@ -378,6 +525,50 @@ def test_model_step_functions_drive_the_searches():
     # with no cross-attention, the pair step's R2L half equals the one-direction step
     np.testing.assert_allclose(step(prefixes), independent.pair_step_fn(source)(np.full_like(prefixes, 5), prefixes)[1],
                                atol=1e-6)
+
+
+@pytest.mark.parametrize("mode", ["causal", "full", "none"])
+def test_all_pairs_equals_decode_on_every_pair(mode):
+    vocab, arrays = _tiny_data()
+    source = arrays["source"][:3]
+    model = _model(vocab, mode)
+    rng = np.random.default_rng(1)
+    l2r, r2l = (rng.integers(4, len(vocab), (3, 3, 4)) for _ in range(2))
+    l2r[:, :, 0] = r2l[:, :, 0] = START
+    l2r[0, 1, 2:] = [END, PAD]  # a finished path
+    step = model.pair_step_fn(source)
+    fast = step.all_pairs(l2r, r2l)
+    rows = (np.repeat(l2r, 3, axis=1), np.tile(r2l, (1, 3, 1)))  # row i * 3 + j pairs L2R i with R2L j
+    paired = step(*rows)
+    memory, mask = model.encode(np.repeat(source, 9, axis=0))
+    logits = model.decode(memory, mask, rows[0].reshape(27, 4), rows[1].reshape(27, 4))
+    for got, by_rows, z in zip(fast, paired, logits):
+        expected = tf.nn.log_softmax(z[:, -1]).numpy().reshape(3, 3, 3, -1)
+        np.testing.assert_allclose(got, expected, atol=1e-5)
+        np.testing.assert_allclose(by_rows.reshape(3, 3, 3, -1), expected, atol=1e-5)
+
+
+def test_all_pairs_state_cache_changes_nothing():
+    """The vectorised search on the model (all_pairs, whose LSTMs continue cached
+    states) picks the paths of the per-pair loop and of plain row calls."""
+    vocab, arrays = _tiny_data()
+    source = arrays["source"][:4]
+    step = _model(vocab, "causal").pair_step_fn(source)
+    rows_only = lambda l2r, r2l: step(l2r, r2l)  # no all_pairs: the search builds the k^2 rows
+    for k in (1, 3):
+        fast = bidirectional_beam_search(step, 4, k, 5, len(vocab), length_penalty=0.5)
+        for other in (bidirectional_beam_search(rows_only, 4, k, 5, len(vocab), length_penalty=0.5),
+                      bidirectional_beam_search_reference(step, 4, k, 5, len(vocab), length_penalty=0.5)):
+            for a, b in ((fast.l2r, other.l2r), (fast.r2l, other.r2l)):
+                np.testing.assert_array_equal(a.tokens, b.tokens)
+                np.testing.assert_allclose(a.scores, b.scores, rtol=1e-5)
+            assert fast.best == other.best
+    # a call that does not extend the cached paths recomputes them from scratch
+    again = step.all_pairs(np.full((4, 2, 1), START), np.full((4, 2, 1), START))
+    np.testing.assert_allclose(again[0][:, 0, 0], step(np.full((4, 1, 1), START), np.full((4, 1, 1), START))[0][:, 0],
+                               atol=1e-6)
+    with pytest.raises(TypeError, match="l2r_prefixes"):
+        step.all_pairs(np.full((4, 2, 1), 2.0), np.full((4, 2, 1), START))
 
 
 def test_compare_decoders_checks_its_models():
