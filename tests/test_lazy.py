@@ -6,7 +6,7 @@ import tensorflow as tf
 import keras
 
 from blogcode import set_seed
-from blogcode.optimizers.lazy import LazyOptimizer, sampled_rows, slot_variables
+from blogcode.optimizers.lazy import LazyOptimizer, build_recording_slots, sampled_rows, slot_variables
 from blogcode.optimizers.lookahead import Lookahead
 
 VOCAB, DIM = 12, 3
@@ -377,6 +377,10 @@ def test_slot_variables_of_same_named_tf_variables():
         slot_variables(keras.optimizers.Adam(), a)
     with pytest.raises(TypeError, match="optimizer"):
         slot_variables("adam", a)
+    with pytest.raises(TypeError, match="optimizer"):
+        build_recording_slots(None, [a])
+    with pytest.raises(ValueError, match="var_list"):
+        build_recording_slots(keras.optimizers.Adam(), [])
 
 
 def test_config_round_trip_with_a_tf_variable():

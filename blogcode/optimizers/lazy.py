@@ -86,7 +86,8 @@ def build_recording_slots(optimizer, var_list) -> None:
     :func:`slot_variables` finds the slots by identity and not by name: a plain
     ``tf.Variable`` has no Keras path, and two of them may share a name.
     """
-    var_list = list(var_list)
+    check_inner_optimizer(optimizer)
+    var_list = list(checks.nonempty(var_list, "var_list"))
     if optimizer.built:
         optimizer.build(var_list)  # a no-op for Keras' optimizers: nothing to record
         return
