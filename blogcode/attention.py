@@ -279,20 +279,21 @@ def softmax_by_subtraction(scores, allowed, constant: float = 1e10):
 # --------------------------------------------------------------------------- efficient forms
 #
 # The three forms cut the (zero-padded) sequence into blocks of ``block``
-# positions, ``(b, nb, block, d)``, and score each block of queries only
-# against the keys its pattern can reach:
+# positions and flatten batch and blocks into one axis, ``(b * nb, block,
+# d)``: row ``r`` is block ``r % nb`` of sequence ``r // nb``. Each block of
+# queries is scored only against the keys its pattern can reach:
 #
-# * the band (local): the key blocks ``-reach .. reach`` away, side by side,
-#   ``(b, nb, block, (2 reach + 1) block)``; one block either side when
-#   ``block == neighbors``;
+# * the band (local): for each shift ``s`` in ``-reach .. reach`` (one block
+#   either side when ``block == neighbors``), the key block ``s`` rows away:
+#   one ``(b * nb, block, block)`` batched matmul per shift. The shifted keys
+#   are slices of ONE padded copy along axis 0, which TensorFlow takes
+#   without copying, so no window of keys is ever materialised;
 # * the stride (atrous), with ``block == rate``: the keys a multiple of
-#   ``rate`` away from query slot ``c`` of a block are slot ``c`` of every
-#   block, ``(b, nb, rate, nb)``.
+#   ``rate`` away from slot ``c`` of a block are slot ``c`` of every block
+#   of the same sequence, ``(b * nb, rate, nb)``.
 #
-# Each part is one batched matrix product with no loop, so an eager call runs
-# a dozen or so large kernels, as a compiled one does. Both parts share the
-# ``(b, nb, block, keys)`` layout, so one softmax over their concatenation
-# normalises each query once over the union of its keys.
+# A fixed number of large kernels and no loop; ``_joint_masked_softmax``
+# normalises each query once over all its parts without concatenating them.
 
 
 def _dims(x: tf.Tensor) -> list:
@@ -305,30 +306,29 @@ def _dims(x: tf.Tensor) -> list:
     return [dynamic[i] if d is None else d for i, d in enumerate(static)]
 
 
-def _pad(x: tf.Tensor, before, after) -> tf.Tensor:
-    """Pad axis 1 of ``x`` with zeros (False for a mask)."""
-    if isinstance(before, int) and isinstance(after, int) and before == after == 0:
-        return x
-    return tf.pad(x, [[0, 0], [before, after]] + [[0, 0]] * (x.shape.rank - 2))
+def _pad_axis0(x: tf.Tensor, before, after) -> tf.Tensor:
+    return tf.pad(x, [[before, after]] + [[0, 0]] * (x.shape.rank - 1))
 
 
-def _pad_to_blocks(tensors, block: int):
-    """Pad each tensor's axis 1 up to a multiple of ``block``."""
-    n = _dims(tensors[0])[1]
-    extra = (-n) % block
-    return [_pad(t, 0, extra) for t in tensors]
+def _flat_blocks(x: tf.Tensor, block: int) -> tf.Tensor:
+    """``(b, n, ...)`` -> ``(b * nb, block, ...)``, zero-padding ``n`` up to
+    ``nb * block`` (False for a mask)."""
+    dims = _dims(x)
+    extra = (-dims[1]) % block
+    if not (isinstance(extra, int) and extra == 0):
+        x = tf.pad(x, [[0, 0], [0, extra]] + [[0, 0]] * (x.shape.rank - 2))
+    return tf.reshape(x, [dims[0] * ((dims[1] + extra) // block), block] + dims[2:])
 
 
 def _blocks(x: tf.Tensor, block: int) -> tf.Tensor:
-    """``(b, nb*block, ...)`` -> ``(b, nb, block, ...)``: consecutive blocks."""
-    dims = _dims(x)
-    return tf.reshape(x, [dims[0], dims[1] // block, block] + dims[2:])
+    """``(b, n, ...)`` -> ``(b, nb, block, ...)``, zero-padded like ``_flat_blocks``."""
+    return tf.reshape(_flat_blocks(x, block), [_dims(x)[0], -1, block] + _dims(x)[2:])
 
 
-def _unblocks(x: tf.Tensor) -> tf.Tensor:
-    """Inverse of ``_blocks``."""
+def _unflatten(x: tf.Tensor, batch, n) -> tf.Tensor:
+    """``(b * nb, block, d)`` -> ``(b, n, d)``, dropping the block padding."""
     dims = _dims(x)
-    return tf.reshape(x, [dims[0], dims[1] * dims[2]] + dims[3:])
+    return tf.reshape(x, [batch, -1, dims[2]])[:, :n]
 
 
 def _band_shifts(neighbors: int, block: int, causal: bool) -> range:
@@ -339,33 +339,52 @@ def _band_shifts(neighbors: int, block: int, causal: bool) -> range:
     return range(-reach, 1 if causal else reach + 1)
 
 
-def _band_windows(x: tf.Tensor, block: int, shifts: range) -> tf.Tensor:
-    """``(b, nb*block, ...)`` -> ``(b, nb, len(shifts)*block, ...)``: for each
-    block, the blocks ``shifts`` away from it, side by side (zeros beyond the
-    ends)."""
-    nb = _dims(x)[1] // block
-    padded = _blocks(_pad(x, -shifts[0] * block, shifts[-1] * block), block)
-    return tf.concat([padded[:, s - shifts[0]: s - shifts[0] + nb] for s in shifts], axis=2)
+def _shifted(x: tf.Tensor, shifts: range) -> list:
+    """For each shift ``s``, row ``r`` of the result is row ``r + s`` of
+    ``x`` (zeros beyond the ends): slices of one padded copy."""
+    before, rows = -shifts[0], _dims(x)[0]
+    padded = _pad_axis0(x, before, shifts[-1])
+    return [padded[before + s: before + s + rows] for s in shifts]
+
+
+def _block_index(rows, nb):
+    """Row ``r``'s block number within its sequence, ``(rows,)``."""
+    if isinstance(rows, int) and isinstance(nb, int):
+        return tf.constant(np.arange(rows) % nb)
+    return tf.range(rows) % nb
 
 
 def _band_parts(q, k, valid, neighbors: int, block: int, causal: bool):
     """Scores of each block of queries against the key blocks the band
-    reaches, ``(b, nb, block, len(shifts) * block)``: ``3 * block * n``
-    scores instead of ``n^2`` when ``block == neighbors``. A constant
-    ``(block, len(shifts) * block)`` mask cuts the band exactly; ``valid``
-    removes padding. ``q``, ``k`` and ``valid`` are padded to whole blocks."""
+    reaches, one ``(b * nb, block, block)`` tensor per shift (three when
+    ``block == neighbors``: ``3 * block * n`` scores, not ``n^2``), each with
+    its mask: a constant ``(block, block)`` cut of the band, the padding, and
+    no key block from another sequence. ``q``, ``k``, ``valid`` are
+    ``(b, n, ...)``."""
     shifts = _band_shifts(neighbors, block, causal)
-    scores = tf.einsum("bnid,bnjd->bnij", _blocks(q, block), _band_windows(k, block, shifts)) * _scale(q)
-    offset = np.arange(block)[:, None] - (np.arange(len(shifts) * block) + shifts[0] * block)[None, :]  # i - j
-    band = (np.abs(offset) <= neighbors) & ((offset >= 0) if causal else True)
-    allowed = (tf.constant(band) & _blocks(valid, block)[..., None]
-               & _band_windows(valid, block, shifts)[:, :, None, :])
-    return scores, allowed
+    nb = (_dims(q)[1] + block - 1) // block
+    qf, valid_q = _flat_blocks(q, block), _flat_blocks(valid, block)
+    index = _block_index(_dims(qf)[0], nb)
+    keys, key_valid = _shifted(_flat_blocks(k, block), shifts), _shifted(_flat_blocks(valid, block), shifts)
+    rows = np.arange(block)[:, None] - np.arange(block)[None, :]
+    parts = []
+    for shift, key, kv in zip(shifts, keys, key_valid):
+        offset = rows - shift * block  # i - j
+        band = tf.constant((np.abs(offset) <= neighbors) & ((offset >= 0) if causal else True))
+        same_sequence = (index + shift >= 0) & (index + shift < nb)
+        query_ok = valid_q & same_sequence[:, None]
+        allowed = band & query_ok[:, :, None] & kv[:, None, :]
+        parts.append((tf.matmul(qf, key, transpose_b=True) * _scale(q), allowed, "blocks"))
+    return parts
 
 
-def _band_output(weights, v, neighbors: int, block: int, causal: bool):
-    """The band weights times the value blocks they refer to, ``(b, nb, block, d)``."""
-    return tf.einsum("bnij,bnjd->bnid", weights, _band_windows(v, block, _band_shifts(neighbors, block, causal)))
+def _band_output(weights, v, block: int, shifts: range):
+    """Sum over shifts of each part's weights times its value blocks, ``(b * nb, block, d)``."""
+    out = None
+    for w, values in zip(weights, _shifted(_flat_blocks(v, block), shifts)):
+        term = tf.matmul(w, values)
+        out = term if out is None else out + term
+    return out
 
 
 def _stride_steps_allowed(m, min_distance: int, causal: bool):
@@ -379,41 +398,73 @@ def _stride_steps_allowed(m, min_distance: int, causal: bool):
     return allowed & (steps >= 0) if causal else allowed
 
 
+def _subsequences(x: tf.Tensor, rate: int) -> tf.Tensor:
+    """``(b, n, ...)`` -> ``(b, rate, m, ...)``: subsequence ``c`` holds
+    positions ``c, c + rate, c + 2 rate, ...`` (zero-padded)."""
+    xb = _blocks(x, rate)
+    return tf.transpose(xb, [0, 2, 1] + list(range(3, xb.shape.rank)))
+
+
 def _strided_part(q, k, valid, rate: int, causal: bool, min_distance: int = 0):
-    """Scores of every query against the keys a multiple of ``rate`` away,
-    ``(b, m, rate, m)`` with ``m = n / rate``: slot ``c`` of query block
-    ``t`` meets slot ``c`` of every key block ``s``. ``min_distance`` drops
-    keys fewer than that many blocks away; the sparse form uses it to count
-    the band once."""
-    qb, kb, valid_b = _blocks(q, rate), _blocks(k, rate), _blocks(valid, rate)
-    scores = tf.einsum("btcd,bscd->btcs", qb, kb) * _scale(q)
-    steps = _stride_steps_allowed(_dims(qb)[1], min_distance, causal)
-    allowed = steps[:, None, :] & valid_b[..., None] & tf.transpose(valid_b, [0, 2, 1])[:, None]
-    return scores, allowed
+    """Scores of every query against the keys a multiple of ``rate`` away:
+    plain attention inside each of the ``rate`` interleaved subsequences,
+    ``(b, rate, m, m)`` with ``m = n / rate`` (rounded up), with its mask.
+    ``min_distance`` drops keys fewer than that many steps of ``rate`` away;
+    the sparse form uses it to count the band once."""
+    qs, ks, valid_s = (_subsequences(t, rate) for t in (q, k, valid))
+    allowed = (_stride_steps_allowed(_dims(qs)[2], min_distance, causal)[None, None]
+               & valid_s[..., None] & valid_s[:, :, None, :])
+    return tf.matmul(qs, ks, transpose_b=True) * _scale(q), allowed, "subsequences"
 
 
 def _strided_output(weights, v, rate: int):
-    return tf.einsum("btcs,bscd->btcd", weights, _blocks(v, rate))
+    """The strided weights times their values, in blocks, ``(b * m, rate, d)``."""
+    out = tf.transpose(tf.matmul(weights, _subsequences(v, rate)), [0, 2, 1, 3])
+    return tf.reshape(out, [-1, rate, _dims(v)[2]])
+
+
+def _to_layout(stats: tf.Tensor, layout: str, like: tf.Tensor) -> tf.Tensor:
+    """Per-query ``(b * m, rate, 1)`` statistics in the layout of a part's
+    scores ``like``: unchanged for blocks, ``(b, rate, m, 1)`` for subsequences."""
+    if layout == "blocks":
+        return stats
+    batch, rate, m = _dims(like)[:3]
+    return tf.transpose(tf.reshape(stats, [batch, m, rate, 1]), [0, 2, 1, 3])
+
+
+def _from_layout(stats: tf.Tensor, layout: str) -> tf.Tensor:
+    """Inverse of ``_to_layout``."""
+    if layout == "blocks":
+        return stats
+    return tf.reshape(tf.transpose(stats, [0, 2, 1, 3]), [-1, _dims(stats)[1], 1])
 
 
 def _joint_masked_softmax(parts):
     """One softmax per query over several score tensors taken together.
 
-    ``parts`` is a list of ``(scores, allowed)`` that share their leading
-    ``(b, nb, block)`` axes (the query) and each hold some of that query's
-    keys on the last axis. A union of key sets needs ONE normalisation, not a
-    sum of softmaxes: the parts are joined along the keys, go through one
-    masked softmax (``where`` with ``-inf``: no NaN gradient, zeros for a
-    query with no allowed key) and are split again.
+    ``parts`` is a list of ``(scores, allowed, layout)``; each holds some of
+    every query's keys on its last axis, its query axes laid out as
+    ``"blocks"`` ``(b * nb, block)`` or ``"subsequences"`` ``(b, rate, m)``.
+    A union of key sets needs ONE normalisation, not a sum of softmaxes: a
+    shared maximum and a shared sum over all parts, with no concatenation
+    (only the small per-query statistics change layout). As in
+    ``blogcode.masking.masked_softmax``, masked scores become ``-inf`` before
+    ``exp`` (no NaN gradient) and a query with no allowed key gets all-zero
+    weights.
     """
-    if len(parts) == 1:
-        return [softmax_where(*parts[0], axis=-1)]
-    weights = softmax_where(tf.concat([s for s, _ in parts], -1), tf.concat([a for _, a in parts], -1), axis=-1)
-    sizes = [_dims(s)[-1] for s, _ in parts]
-    starts = np.cumsum([0] + sizes[:-1]).tolist() if all(isinstance(s, int) for s in sizes) else None
-    if starts is None:
-        starts = [sum(sizes[:i]) for i in range(len(sizes))]
-    return [weights[..., start: start + size] for start, size in zip(starts, sizes)]
+    same = all(layout == parts[0][2] for _, _, layout in parts)
+    to_common = (lambda x, layout: x) if same else _from_layout  # noqa: E731
+    to_part = (lambda x, layout, like: x) if same else _to_layout  # noqa: E731
+    masked = [tf.where(allowed, scores, tf.constant(-np.inf, scores.dtype)) for scores, allowed, _ in parts]
+    maxima = [to_common(tf.reduce_max(m, axis=-1, keepdims=True), layout) for m, (_, _, layout) in zip(masked, parts)]
+    shift = maxima[0]
+    for other in maxima[1:]:
+        shift = tf.maximum(shift, other)
+    shift = tf.stop_gradient(tf.where(tf.math.is_finite(shift), shift, tf.zeros_like(shift)))
+    exps = [tf.exp(m - to_part(shift, layout, m)) for m, (_, _, layout) in zip(masked, parts)]
+    total = tf.add_n([to_common(tf.reduce_sum(e, axis=-1, keepdims=True), layout)
+                      for e, (_, _, layout) in zip(exps, parts)])
+    return [tf.math.divide_no_nan(e, to_part(total, layout, e)) for e, (_, _, layout) in zip(exps, parts)]
 
 
 def _graph_when_eager(core):
@@ -435,29 +486,25 @@ def _graph_when_eager(core):
 
 @_graph_when_eager
 def _atrous_core(q, k, v, valid, rate: int, causal: bool):
-    n = _dims(q)[1]
-    q, k, v, valid = _pad_to_blocks([q, k, v, valid], rate)
     (weights,) = _joint_masked_softmax([_strided_part(q, k, valid, rate, causal)])
-    return _unblocks(_strided_output(weights, v, rate))[:, :n]
+    return _unflatten(_strided_output(weights, v, rate), _dims(q)[0], _dims(q)[1])
 
 
 @_graph_when_eager
 def _local_core(q, k, v, valid, neighbors: int, block: int, causal: bool):
-    n = _dims(q)[1]
-    q, k, v, valid = _pad_to_blocks([q, k, v, valid], block)
-    (weights,) = _joint_masked_softmax([_band_parts(q, k, valid, neighbors, block, causal)])
-    return _unblocks(_band_output(weights, v, neighbors, block, causal))[:, :n]
+    weights = _joint_masked_softmax(_band_parts(q, k, valid, neighbors, block, causal))
+    out = _band_output(weights, v, block, _band_shifts(neighbors, block, causal))
+    return _unflatten(out, _dims(q)[0], _dims(q)[1])
 
 
 @_graph_when_eager
 def _sparse_core(q, k, v, valid, rate: int, causal: bool):
-    n = _dims(q)[1]
-    q, k, v, valid = _pad_to_blocks([q, k, v, valid], rate)
     band = _band_parts(q, k, valid, rate, rate, causal)
     strided = _strided_part(q, k, valid, rate, causal, min_distance=2)
-    band_weights, strided_weights = _joint_masked_softmax([band, strided])
-    out = _band_output(band_weights, v, rate, rate, causal) + _strided_output(strided_weights, v, rate)
-    return _unblocks(out)[:, :n]
+    *band_weights, strided_weights = _joint_masked_softmax(band + [strided])
+    out = _band_output(band_weights, v, rate, _band_shifts(rate, rate, causal)) + _strided_output(
+        strided_weights, v, rate)
+    return _unflatten(out, _dims(q)[0], _dims(q)[1])
 
 
 def _checked(q, k, v, mask):

@@ -283,11 +283,15 @@ def test_local_scores_are_blocks_of_the_band_only(causal, parts, block):
     n, k = 80, 8
     q, k_, _ = random_qkv(1, n)
     valid = tf.ones((1, n), tf.bool)
-    scores, allowed = _band_parts(q, k_, valid, k, block, causal)
+    band = _band_parts(q, k_, valid, k, block, causal)
     parts = parts if block == k else len(range(-2, 1 if causal else 3))
-    assert tuple(scores.shape) == tuple(allowed.shape) == (1, n // block, block, parts * block)
-    assert int(tf.size(scores)) == parts * block * n  # not n * n
-    assert int(tf.reduce_sum(tf.cast(allowed, tf.int32))) == local_mask(n, k, causal=causal).sum()
+    assert len(band) == parts
+    rows = -(-n // block)
+    for scores, allowed, layout in band:
+        assert tuple(scores.shape) == tuple(allowed.shape) == (rows, block, block) and layout == "blocks"
+    assert sum(int(tf.size(s)) for s, _, _ in band) == parts * block * rows * block  # about parts * block * n, not n * n
+    allowed = tf.add_n([tf.reduce_sum(tf.cast(a, tf.int32)) for _, a, _ in band])
+    assert int(allowed) == local_mask(n, k, causal=causal).sum()
 
 
 @pytest.mark.parametrize("form", ["atrous", "local", "sparse"])
