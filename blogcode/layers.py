@@ -11,7 +11,19 @@ from __future__ import annotations
 
 import keras
 
+from blogcode import checks
+
 __all__ = ["TwoLayerDense"]
+
+
+def _activation(value, name: str):
+    """A Keras activation from its name or a callable; ``None`` means linear."""
+    if value is not None and not isinstance(value, (str, dict)) and not callable(value):
+        raise TypeError(f"{name} must be an activation name or a callable, got {type(value).__name__}")
+    try:
+        return keras.activations.get(value)
+    except ValueError as err:
+        raise ValueError(f"{name}: {err}") from None
 
 
 @keras.saving.register_keras_serializable(package="blogcode")
@@ -28,15 +40,10 @@ class TwoLayerDense(keras.layers.Layer):
     def __init__(self, hidden_dim: int, output_dim: int, hidden_activation="linear",
                  output_activation="linear", **kwargs):
         super().__init__(**kwargs)
-        for name, value in (("hidden_dim", hidden_dim), ("output_dim", output_dim)):
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-            if value <= 0:
-                raise ValueError(f"{name} must be positive, got {value}")
-        self.hidden_dim = hidden_dim
-        self.output_dim = output_dim
-        self.hidden_activation = keras.activations.get(hidden_activation)
-        self.output_activation = keras.activations.get(output_activation)
+        self.hidden_dim = checks.positive_int(hidden_dim, "hidden_dim")
+        self.output_dim = checks.positive_int(output_dim, "output_dim")
+        self.hidden_activation = _activation(hidden_activation, "hidden_activation")
+        self.output_activation = _activation(output_activation, "output_activation")
         self.hidden = keras.layers.Dense(hidden_dim, activation=self.hidden_activation, name="hidden")
         self.out = keras.layers.Dense(output_dim, activation=self.output_activation, name="out")
         self.supports_masking = True

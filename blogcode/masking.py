@@ -81,8 +81,7 @@ def _as_float(x, name: str) -> tf.Tensor:
 
 
 def _normalise_axis(axis: int, rank: int, name: str = "axis") -> int:
-    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {type(axis).__name__}")
+    axis = checks.integer(axis, name)
     if not -rank <= axis < rank:
         raise ValueError(f"{name}={axis} is out of range for an input of rank {rank}")
     return int(axis) % rank
@@ -174,10 +173,7 @@ def sequence_mask(lengths, maxlen: int | None = None):
                 raise ValueError("lengths must be whole numbers")
         lengths_t = tf.cast(lengths_t, tf.int32)
     if maxlen is not None:
-        if isinstance(maxlen, bool) or not isinstance(maxlen, (int, np.integer)):
-            raise TypeError(f"maxlen must be an int or None, got {type(maxlen).__name__}")
-        if maxlen < 0:
-            raise ValueError(f"maxlen must be >= 0, got {maxlen}")
+        maxlen = checks.integer(maxlen, "maxlen", minimum=0)
     if _is_concrete(lengths_t):
         values = lengths_t.numpy()
         if (values < 0).any():
@@ -314,14 +310,12 @@ class AlignedBidirectional(keras.layers.Layer):
 
     def __init__(self, layer, merge_mode: str = "concat", **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(layer, keras.layers.RNN):
-            raise TypeError(f"layer must be a Keras RNN layer (LSTM, GRU, ...), got {type(layer).__name__}")
+        _rnn_layer(layer, "layer")
         if getattr(layer, "go_backwards", False):
             raise ValueError("layer must run forwards (go_backwards=False); the wrapper does the reversing")
         if getattr(layer, "return_state", False):
             raise ValueError("layer with return_state=True is not supported")
-        if merge_mode not in self._MERGE:
-            raise ValueError(f"merge_mode must be one of {sorted(self._MERGE)}, got {merge_mode!r}")
+        merge_mode = checks.one_of(merge_mode, "merge_mode", tuple(self._MERGE))
         self.template = layer
         self.merge_mode = merge_mode
         self.return_sequences = layer.return_sequences
@@ -374,6 +368,41 @@ class AlignedBidirectional(keras.layers.Layer):
         return cls(**config)
 
 
+def _finite_sequence(values, name: str) -> np.ndarray:
+    """``values`` as a non-empty 1-D float64 array of finite numbers."""
+    if values is None or isinstance(values, (str, bytes)):
+        raise TypeError(f"{name} must be a sequence of numbers, got {type(values).__name__}")
+    try:
+        values = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a sequence of numbers") from None
+    if values.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D sequence, got shape {values.shape}")
+    if values.size == 0:
+        raise ValueError(f"{name} must not be empty")
+    if not np.all(np.isfinite(values)):
+        raise ValueError(f"{name} must be finite numbers (no NaN or inf)")
+    return values
+
+
+def _rnn_layer(layer, name: str = "rnn_layer"):
+    return checks.instance_of(layer, name, keras.layers.RNN, "a Keras RNN layer (LSTM, GRU, ...)")
+
+
+def _lengths_for(x, lengths) -> tuple[np.ndarray, np.ndarray]:
+    """``x`` ``(batch, length, features)`` and one length in ``[1, length]`` per row."""
+    if x is None or lengths is None:
+        raise TypeError(f"{'x' if x is None else 'lengths'} must be an array, got None")
+    x, lengths = np.asarray(x, dtype=np.float32), np.asarray(lengths)
+    if x.ndim != 3:
+        raise ValueError(f"x must be (batch, length, features), got shape {x.shape}")
+    if not np.issubdtype(lengths.dtype, np.integer):
+        raise TypeError(f"lengths must be integers, got dtype {lengths.dtype}")
+    if lengths.shape != (x.shape[0],) or (lengths < 1).any() or (lengths > x.shape[1]).any():
+        raise ValueError(f"lengths must hold one length in [1, {x.shape[1]}] per sequence, got {lengths.tolist()}")
+    return x, lengths
+
+
 def padding_effects(values, padded_length: int) -> dict:
     """What padding does to a mean, a max and a softmax: the numbers behind the
     chapter's explorer.
@@ -382,15 +411,8 @@ def padding_effects(values, padded_length: int) -> dict:
     ``padded_length``. Returns the padded sequence, its mask, and each
     statistic computed naively on the padded sequence and with the mask.
     """
-    values = np.asarray(values, dtype=np.float64)
-    if values.ndim != 1:
-        raise ValueError(f"values must be a 1-D sequence, got shape {values.shape}")
-    if values.size == 0:
-        raise ValueError("values must not be empty")
-    if not np.all(np.isfinite(values)):
-        raise ValueError("values must be finite numbers (no NaN or inf)")
-    if isinstance(padded_length, bool) or not isinstance(padded_length, (int, np.integer)):
-        raise TypeError(f"padded_length must be an int, got {type(padded_length).__name__}")
+    values = _finite_sequence(values, "values")
+    padded_length = checks.integer(padded_length, "padded_length")
     if padded_length < values.size:
         raise ValueError(f"padded_length={padded_length} is shorter than the sequence ({values.size})")
     padded = np.zeros(padded_length)
@@ -415,11 +437,10 @@ def backward_reference(rnn_layer, x, lengths):
     sequence's real part reversed, one sequence at a time with no padding at
     all, and reverse its outputs back. Returns a list of ``(length, units)``
     arrays (``return_sequences=True``) or of ``(units,)`` final states."""
-    x = np.asarray(x)
+    rnn_layer = _rnn_layer(rnn_layer)
+    x, lengths = _lengths_for(x, lengths)
     out = []
-    for row, n in zip(x, np.asarray(lengths)):
-        if n == 0:
-            raise ValueError("lengths must be >= 1 for the reference")
+    for row, n in zip(x, lengths):
         y = np.asarray(rnn_layer(row[None, :n][:, ::-1]))[0]
         out.append(y[::-1] if rnn_layer.return_sequences else y)
     return out
@@ -439,8 +460,8 @@ def compare_bidirectional(rnn_layer, x, lengths) -> dict:
     Returns the largest absolute error of each variant's *backward half* over
     the real positions (sequence outputs) or over the final states.
     """
-    x = np.asarray(x, dtype=np.float32)
-    lengths = np.asarray(lengths)
+    rnn_layer = _rnn_layer(rnn_layer)
+    x, lengths = _lengths_for(x, lengths)
     mask = sequence_mask(lengths, x.shape[1])
     reference = backward_reference(rnn_layer, x, lengths)
     units = rnn_layer.units
@@ -506,13 +527,12 @@ def mask_support_table(layer_factories: dict, values, pad_length: int, pad_value
     padding happens to be harmless to them; a non-zero padding row, as any
     trained embedding has, shows the truth.
     """
-    values = np.asarray(values, dtype=np.float32)
-    if values.ndim != 1 or values.size == 0:
-        raise ValueError(f"values must be a non-empty 1-D sequence, got shape {values.shape}")
-    if isinstance(pad_length, bool) or not isinstance(pad_length, (int, np.integer)) or pad_length < 1:
-        raise ValueError(f"pad_length must be a positive int, got {pad_length!r}")
-    if not np.isfinite(pad_value) or not np.all(np.isfinite(values)):
-        raise ValueError("values and pad_value must be finite")
+    layer_factories = checks.instance_of(layer_factories, "layer_factories", dict)
+    if not all(callable(f) for f in layer_factories.values()):
+        raise TypeError("layer_factories must map names to functions that return a fresh layer")
+    values = _finite_sequence(values, "values").astype(np.float32)
+    pad_length = checks.positive_int(pad_length, "pad_length")
+    pad_value = checks.real(pad_value, "pad_value")
     n = values.size
     table = np.concatenate([[pad_value], values]).astype(np.float32)[:, None]
     embed = keras.layers.Embedding(n + 1, 1, mask_zero=True,

@@ -54,12 +54,19 @@ def test_two_layer_dense_keeps_mask_and_time_axis():
     np.testing.assert_array_equal(layer.compute_mask(x, mask), mask)
 
 
-@pytest.mark.parametrize("kwargs, err", [
-    ({"hidden_dim": 0, "output_dim": 2}, ValueError),
-    ({"hidden_dim": -3, "output_dim": 2}, ValueError),
-    ({"hidden_dim": 3, "output_dim": 2.0}, TypeError),
-    ({"hidden_dim": 3, "output_dim": 2, "hidden_activation": "nope"}, ValueError),
+@pytest.mark.parametrize("kwargs, err, arg", [
+    ({"hidden_dim": 0, "output_dim": 2}, ValueError, "hidden_dim"),
+    ({"hidden_dim": -3, "output_dim": 2}, ValueError, "hidden_dim"),
+    ({"hidden_dim": 3.0, "output_dim": 2}, TypeError, "hidden_dim"),
+    ({"hidden_dim": True, "output_dim": 2}, TypeError, "hidden_dim"),
+    ({"hidden_dim": None, "output_dim": 2}, TypeError, "hidden_dim"),
+    ({"hidden_dim": 3, "output_dim": 2.0}, TypeError, "output_dim"),
+    ({"hidden_dim": 3, "output_dim": "2"}, TypeError, "output_dim"),
+    ({"hidden_dim": 3, "output_dim": 0}, ValueError, "output_dim"),
+    ({"hidden_dim": 3, "output_dim": 2, "hidden_activation": "nope"}, ValueError, "hidden_activation"),
+    ({"hidden_dim": 3, "output_dim": 2, "output_activation": "nope"}, ValueError, "output_activation"),
+    ({"hidden_dim": 3, "output_dim": 2, "hidden_activation": 3}, TypeError, "hidden_activation"),
 ])
-def test_two_layer_dense_bad_arguments(kwargs, err):
-    with pytest.raises(err):
+def test_two_layer_dense_bad_arguments(kwargs, err, arg):
+    with pytest.raises(err, match=arg):
         TwoLayerDense(**kwargs)

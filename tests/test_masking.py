@@ -276,3 +276,64 @@ def test_mask_support_table_finds_known_cases():
         mask_support_table(layers, [], 3)
     with pytest.raises(ValueError, match="pad_length"):
         mask_support_table(layers, [1.0], 0)
+
+
+# ----------------------------------------------------------------- bad input, one table
+# A wrong type is a TypeError, a wrong value a ValueError; the message names the argument.
+
+_X = np.ones((2, 4))
+_M = np.ones((2, 4))
+_FACTORIES = {"Dense": lambda: keras.layers.Dense(1)}
+
+
+@pytest.mark.parametrize("call, error, arg", [
+    (lambda: sequence_mask(None), TypeError, "lengths"),
+    (lambda: sequence_mask([1, 2], True), TypeError, "maxlen"),
+    (lambda: sequence_mask([1, 2], "3"), TypeError, "maxlen"),
+    (lambda: sequence_mask([1, 2], -2), ValueError, "maxlen"),
+    (lambda: masked_mean(None, _M), TypeError, "x"),
+    (lambda: masked_max(_X, "mask"), TypeError, "mask"),
+    (lambda: masked_softmax(_X, _M, axis=1.0), TypeError, "axis"),
+    (lambda: masked_softmax(_X, _M, axis=True), TypeError, "axis"),
+    (lambda: masked_mean(_X, _M, axis=2), ValueError, "axis"),
+    (lambda: reverse_padded(None, _M), TypeError, "x"),
+    (lambda: reverse_padded(_X, None), TypeError, "mask"),
+    (lambda: AlignedBidirectional(None), TypeError, "layer"),
+    (lambda: AlignedBidirectional(keras.layers.LSTM(2), merge_mode=None), TypeError, "merge_mode"),
+    (lambda: AlignedBidirectional(keras.layers.LSTM(2), merge_mode="max"), ValueError, "merge_mode"),
+    (lambda: padding_effects(None, 4), TypeError, "values"),
+    (lambda: padding_effects(["a"], 4), TypeError, "values"),
+    (lambda: padding_effects([1.0, np.inf], 4), ValueError, "values"),
+    (lambda: padding_effects([1.0], 4.0), TypeError, "padded_length"),
+    (lambda: padding_effects([1.0], None), TypeError, "padded_length"),
+    (lambda: mask_support_table(None, [1.0], 2), TypeError, "layer_factories"),
+    (lambda: mask_support_table({"x": 3}, [1.0], 2), TypeError, "layer_factories"),
+    (lambda: mask_support_table(_FACTORIES, None, 2), TypeError, "values"),
+    (lambda: mask_support_table(_FACTORIES, [1.0], 2.0), TypeError, "pad_length"),
+    (lambda: mask_support_table(_FACTORIES, [1.0], True), TypeError, "pad_length"),
+    (lambda: mask_support_table(_FACTORIES, [1.0], 2, pad_value=float("nan")), ValueError, "pad_value"),
+    (lambda: mask_support_table(_FACTORIES, [1.0], 2, pad_value="0"), TypeError, "pad_value"),
+    (lambda: compare_bidirectional(keras.layers.Dense(2), np.ones((1, 3, 2)), [3]), TypeError, "rnn_layer"),
+    (lambda: compare_bidirectional(keras.layers.LSTM(2), np.ones((1, 3, 2)), [0]), ValueError, "lengths"),
+    (lambda: compare_bidirectional(keras.layers.LSTM(2), np.ones((1, 3, 2)), [4]), ValueError, "lengths"),
+    (lambda: compare_bidirectional(keras.layers.LSTM(2), np.ones((1, 3, 2)), [1.5]), TypeError, "lengths"),
+    (lambda: compare_bidirectional(keras.layers.LSTM(2), np.ones((3, 2)), [1]), ValueError, "x"),
+    (lambda: compare_bidirectional(keras.layers.LSTM(2), None, [1]), TypeError, "x"),
+])
+def test_bad_input_table(call, error, arg):
+    with pytest.raises(error, match=arg):
+        call()
+
+
+def test_softmax_where_matches_masked_softmax_and_checks_types():
+    from blogcode.masking import softmax_where
+
+    logits = tf.constant([[1.0, 2.0, 3.0], [0.5, 0.1, -1.0]])
+    mask = tf.constant([[True, True, False], [False, False, False]])
+    np.testing.assert_allclose(softmax_where(logits, mask).numpy(), masked_softmax(logits, mask).numpy())
+    with pytest.raises(TypeError, match="logits"):
+        softmax_where(np.ones(3), tf.constant([True] * 3))
+    with pytest.raises(TypeError, match="mask"):
+        softmax_where(logits, tf.ones((2, 3)))
+    with pytest.raises(TypeError, match="axis"):
+        softmax_where(logits, mask, axis=1.0)
