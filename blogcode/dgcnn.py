@@ -7,17 +7,17 @@ word-vector reader, the character encoder) is in :mod:`blogcode.dgcnn_data`; RAd
 
 Contents, in the order the chapter uses them:
 
-* the data format ``{id, question, passages: [{passage, answer}]}``:
-  :func:`load_qa_records` (validates, names the malformed record) and
-  :func:`label_spans` (every occurrence of the answer is a start/end label);
 * layers: :class:`MixEmbedding`, :class:`DilatedGatedConv1D`, :class:`AttentionPooling1D`,
   :class:`BroadcastConcat`, and :func:`build_dgcnn`; :func:`receptive_field` and
   :func:`input_influence` (which inputs move one output);
 * training: :func:`focal_loss` and :class:`WeightEMA` (exponential moving average of the
   weights, swapped in for evaluation and swapped back out afterwards);
-* decoding: :func:`decode_spans` (start x end inside one passage), :func:`vote` (across
-  passages), :func:`answer_questions`;
-* the Sogou metric: :func:`normalize_answer`, :func:`char_f1`, :func:`sogou_score`.
+* :func:`train_dgcnn`, which scores the dev set after every epoch.
+
+The data format ``{id, question, passages: [{passage, answer}]}`` (:func:`load_qa_records`,
+:func:`label_spans`) is in :mod:`blogcode.dgcnn_data`; decoding (:func:`decode_spans`,
+:func:`vote`, :func:`answer_questions`) and the Sogou metric (:func:`sogou_score`) are in
+:mod:`blogcode.dgcnn_metric`. Both are re-exported here.
 
 Masks are 1/True on real characters and 0 on padding; character id 0 is padding.
 """
@@ -25,18 +25,19 @@ Masks are 1/True on real characters and 0 on padding; character id 0 is padding.
 from __future__ import annotations
 
 import contextlib
-import json
-import math
-import unicodedata
-from collections import Counter
-from pathlib import Path
+import time
+from collections.abc import Callable
 
 import keras
 import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from blogcode import checks
 from blogcode.checks import positive_int
+from blogcode.dgcnn_data import IGNORE, load_qa_records, label_spans
+from blogcode.dgcnn_metric import (answer_questions, best_answer, char_f1, decode_spans, normalize_answer,
+                                   probability_window, reference_answers, sogou_score, vote)
 
 __all__ = [
     "load_qa_records",
@@ -63,105 +64,13 @@ __all__ = [
     "sogou_score",
 ]
 
-IGNORE = -1.0  # label value of padding positions: the loss skips them
-
-
-# --------------------------------------------------------------------------- data format
-
-
-def _record_name(index: int, record) -> str:
-    rid = record.get("id") if isinstance(record, dict) else None
-    return f"record {index}" + (f" (id {rid!r})" if rid is not None else "")
-
-
-def _check_record(index: int, record) -> dict:
-    name = _record_name(index, record)
-    if not isinstance(record, dict):
-        raise ValueError(f"{name}: must be an object, got {type(record).__name__}")
-    missing = {"id", "question", "passages"} - set(record)
-    if missing:
-        raise ValueError(f"{name}: missing field(s) {sorted(missing)}")
-    if not isinstance(record["id"], (str, int)) or isinstance(record["id"], bool):
-        raise ValueError(f"{name}: 'id' must be a string or an int")
-    if not isinstance(record["question"], str) or not record["question"].strip():
-        raise ValueError(f"{name}: 'question' must be a non-empty string")
-    passages = record["passages"]
-    if not isinstance(passages, list) or not passages:
-        raise ValueError(f"{name}: 'passages' must be a non-empty list")
-    clean = []
-    for j, item in enumerate(passages):
-        where = f"{name}: passages[{j}]"
-        if not isinstance(item, dict) or set(item) < {"passage", "answer"}:
-            raise ValueError(f"{where} must be an object with 'passage' and 'answer'")
-        passage, answer = item["passage"], item["answer"]
-        if not isinstance(passage, str) or not passage:
-            raise ValueError(f"{where}: 'passage' must be a non-empty string")
-        if not isinstance(answer, str):
-            raise ValueError(f"{where}: 'answer' must be a string ('' when the passage has none)")
-        if answer and answer not in passage:
-            raise ValueError(f"{where}: answer {answer!r} does not occur in its passage")
-        clean.append({"passage": passage, "answer": answer})
-    return {"id": record["id"], "question": record["question"], "passages": clean}
-
-
-def load_qa_records(source) -> list[dict]:
-    """Read and validate data in the article's JSON format: a list of
-    ``{"id", "question", "passages": [{"passage", "answer"}]}``, ``answer`` being ``""``
-    for a passage without the answer. ``source`` is a path, a JSON string or an
-    already parsed list. A malformed record raises ``ValueError`` naming it."""
-    if isinstance(source, Path) or (isinstance(source, str) and not source.lstrip().startswith("[")):
-        path = Path(source)
-        if not path.is_file():
-            raise ValueError(f"source: no such file {str(path)!r} (and not a JSON list)")
-        source = path.read_text(encoding="utf-8")
-    if isinstance(source, str):
-        try:
-            source = json.loads(source)
-        except json.JSONDecodeError as err:
-            raise ValueError(f"source is not valid JSON: {err}") from None
-    if not isinstance(source, list):
-        raise TypeError(f"source must be a list of records, a JSON string or a path, got {type(source).__name__}")
-    if not source:
-        raise ValueError("source holds no records")
-    records, seen = [], {}
-    for i, record in enumerate(source):
-        record = _check_record(i, record)
-        if record["id"] in seen:
-            raise ValueError(f"{_record_name(i, record)}: duplicate id (first used by record {seen[record['id']]})")
-        seen[record["id"]] = i
-        records.append(record)
-    return records
-
-
-def label_spans(passage: str, answer: str, maxlen: int) -> np.ndarray:
-    """Start/end labels of shape ``(maxlen, 2)``: 1 at the first (column 0) and last
-    (column 1) character of *every* occurrence of ``answer`` in the first ``maxlen``
-    characters of ``passage``; 0 elsewhere; ``IGNORE`` (-1) on padding."""
-    if not isinstance(passage, str) or not isinstance(answer, str):
-        raise TypeError("passage and answer must be strings")
-    if isinstance(maxlen, bool) or not isinstance(maxlen, (int, np.integer)) or maxlen < 1:
-        raise ValueError(f"maxlen must be a positive int, got {maxlen!r}")
-    text = passage[:maxlen]
-    labels = np.zeros((maxlen, 2), dtype="float32")
-    labels[len(text):] = IGNORE
-    if answer:
-        start = text.find(answer)
-        while start >= 0:
-            labels[start, 0] = 1.0
-            labels[start + len(answer) - 1, 1] = 1.0
-            start = text.find(answer, start + 1)
-    return labels
-
 
 # --------------------------------------------------------------------------- layers
 
 
 def _rate(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a float, got {type(value).__name__}")
-    if not 0.0 <= value < 1.0 or math.isnan(value):
-        raise ValueError(f"{name} must be in [0, 1), got {value}")
-    return float(value)
+    """A dropout or noise rate: a float in [0, 1)."""
+    return checks.real(value, name, minimum=0.0, maximum=1.0, exclusive_maximum=True)
 
 
 def _float_mask(mask, like):
@@ -331,9 +240,8 @@ class BroadcastConcat(keras.layers.Layer):
 
 
 def _rates(rates, name: str) -> tuple[int, ...]:
-    if not isinstance(rates, (list, tuple)) or not rates:
-        raise ValueError(f"{name} must be a non-empty list of dilation rates")
-    return tuple(positive_int(r, name) for r in rates)
+    """A non-empty sequence of dilation rates, each an int >= 1."""
+    return tuple(positive_int(r, f"{name}[{i}]") for i, r in enumerate(checks.nonempty(rates, name)))
 
 
 def build_dgcnn(vocab_size: int, word_dim: int = 100, hidden: int = 128,
@@ -351,6 +259,9 @@ def build_dgcnn(vocab_size: int, word_dim: int = 100, hidden: int = 128,
     question_rates = _rates(question_rates, "question_rates")
     passage_rates = _rates(passage_rates, "passage_rates")
     dropout = _rate(dropout, "dropout")
+    _rate(gate_noise, "gate_noise")
+    positive_int(kernel_size, "kernel_size")
+    checks.string(name, "name", allow_empty=False)
 
     q_chars = keras.Input((None,), dtype="int32", name="question_chars")
     q_words = keras.Input((None, word_dim), name="question_words")
@@ -393,6 +304,8 @@ def input_influence(layer_stack, x, position: int) -> np.ndarray:
     """``|d output[position] / d x|`` summed over channels, for one example ``x`` of
     shape ``(length, channels)``: which input positions move the output at
     ``position``. ``layer_stack`` is a callable on ``(1, length, channels)``."""
+    checks.instance_of(layer_stack, "layer_stack", Callable, "callable")
+    position = checks.integer(position, "position")
     x = np.asarray(x, dtype="float32")
     if x.ndim != 2:
         raise ValueError(f"x must have shape (length, channels), got {x.shape}")
@@ -416,12 +329,10 @@ class FocalLoss(keras.losses.Loss):
     ``-alpha y (1-p)^gamma log p - (1-alpha)(1-y) p^gamma log(1-p)``."""
 
     def __init__(self, alpha: float = 0.25, gamma: float = 2.0, name: str = "focal_loss", **kwargs):
+        alpha = checks.probability(alpha, "alpha")
+        gamma = checks.real(gamma, "gamma", minimum=0.0)
         super().__init__(name=name, **kwargs)
-        if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 <= alpha <= 1:
-            raise ValueError(f"alpha must be a number in [0, 1], got {alpha!r}")
-        if isinstance(gamma, bool) or not isinstance(gamma, (int, float)) or gamma < 0:
-            raise ValueError(f"gamma must be a number >= 0, got {gamma!r}")
-        self.alpha, self.gamma = float(alpha), float(gamma)
+        self.alpha, self.gamma = alpha, gamma
 
     def call(self, y_true, y_pred):
         y_true = ops.cast(y_true, y_pred.dtype)
@@ -454,9 +365,7 @@ class WeightEMA(keras.callbacks.Callback):
 
     def __init__(self, momentum: float = 0.999):
         super().__init__()
-        if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) or not 0 <= momentum < 1:
-            raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
-        self.momentum = float(momentum)
+        self.momentum = _rate(momentum, "momentum")
         self.updates = 0
         self.shadows = None
 
@@ -492,133 +401,6 @@ class WeightEMA(keras.callbacks.Callback):
                 weight.assign(value)
 
 
-# --------------------------------------------------------------------------- decoding
-
-
-def _probabilities(values, name: str) -> np.ndarray:
-    arr = np.asarray(values, dtype="float64")
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be 1-D (one probability per character), got shape {arr.shape}")
-    if np.isnan(arr).any() or (arr < 0).any() or (arr > 1).any():
-        raise ValueError(f"{name} must hold probabilities in [0, 1] without NaN")
-    return arr
-
-
-def decode_spans(start_probs, end_probs, passage: str, max_span: int = 12,
-                 threshold: float = 0.1) -> dict[str, float]:
-    """Candidate answers of one passage: every span ``i..j`` with ``j - i < max_span``
-    and both probabilities above ``threshold`` scores ``start[i] * end[j]``; a string
-    that occurs several times keeps its best score. Returns ``{answer: score}``, best
-    first."""
-    start = _probabilities(start_probs, "start_probs")
-    end = _probabilities(end_probs, "end_probs")
-    if start.shape != end.shape:
-        raise ValueError(f"start_probs and end_probs differ in length: {start.shape} vs {end.shape}")
-    if not isinstance(passage, str):
-        raise TypeError(f"passage must be a string, got {type(passage).__name__}")
-    max_span = positive_int(max_span, "max_span")
-    if not 0 <= threshold < 1:
-        raise ValueError(f"threshold must be in [0, 1), got {threshold}")
-    n = min(len(passage), len(start))
-    scores: dict[str, float] = {}
-    for i in np.flatnonzero(start[:n] > threshold):
-        for j in range(i, min(i + max_span, n)):
-            if end[j] > threshold:
-                text, score = passage[i:j + 1], float(start[i] * end[j])
-                scores[text] = max(score, scores.get(text, 0.0))
-    return dict(sorted(scores.items(), key=lambda kv: -kv[1]))
-
-
-def vote(passage_scores, squared: bool = True) -> dict[str, float]:
-    """Combine the candidates of several passages: ``s_a = sum_i s_{a,i}^2 / (1 + sum_i
-    s_{a,i})`` (``squared=False``: plain ``sum_i s_{a,i}``). Returns ``{answer: score}``,
-    best first."""
-    if not isinstance(passage_scores, (list, tuple)):
-        raise TypeError(f"passage_scores must be a list of dicts, got {type(passage_scores).__name__}")
-    sums, squares = Counter(), Counter()
-    for k, scores in enumerate(passage_scores):
-        if not isinstance(scores, dict):
-            raise TypeError(f"passage_scores[{k}] must be a dict, got {type(scores).__name__}")
-        for answer, s in scores.items():
-            if not 0 <= s <= 1:
-                raise ValueError(f"passage_scores[{k}][{answer!r}] = {s} is not a score in [0, 1]")
-            sums[answer] += s
-            squares[answer] += s * s
-    combined = {a: (squares[a] / (1 + sums[a]) if squared else sums[a]) for a in sums}
-    return dict(sorted(combined.items(), key=lambda kv: -kv[1]))
-
-
-def best_answer(scores: dict[str, float]) -> str:
-    """The top answer of :func:`vote`, or ``""`` when no span passed the threshold."""
-    return next(iter(scores), "")
-
-
-def answer_questions(model, records, encoder, question_maxlen: int, passage_maxlen: int,
-                     max_span: int = 12, threshold: float = 0.1, batch_size: int = 256):
-    """Run ``model`` on every (question, passage) pair of ``records`` and decode.
-    ``encoder.encode(texts, maxlen)`` returns ``(char_ids, word_vectors)``. Returns
-    ``(predictions, details)``: ``{id: answer}`` and, per id, the passages'
-    probabilities and candidates (for error analysis)."""
-    questions, passages, owners = [], [], []
-    for r in records:
-        for item in r["passages"]:
-            questions.append(r["question"])
-            passages.append(item["passage"])
-            owners.append(r["id"])
-    qc, qw = encoder.encode(questions, question_maxlen)
-    pc, pw = encoder.encode(passages, passage_maxlen)
-    probs = model.predict([qc, qw, pc, pw], batch_size=batch_size, verbose=0)
-    per_id: dict = {}
-    for k, (rid, text) in enumerate(zip(owners, passages)):
-        text = text[:passage_maxlen]
-        cands = decode_spans(probs[k, :len(text), 0], probs[k, :len(text), 1], text, max_span, threshold)
-        per_id.setdefault(rid, []).append({"passage": text, "probs": probs[k, :len(text)], "candidates": cands})
-    predictions, details = {}, {}
-    for rid, items in per_id.items():
-        scores = vote([it["candidates"] for it in items])
-        predictions[rid] = best_answer(scores)
-        details[rid] = {"passages": items, "votes": scores}
-    return predictions, details
-
-
-def reference_answers(records) -> dict:
-    """``{id: [answers]}``: the distinct non-empty answers labelled in each record."""
-    refs = {}
-    for r in records:
-        answers = sorted({p["answer"] for p in r["passages"] if p["answer"]})
-        if answers:
-            refs[r["id"]] = answers
-    if not refs:
-        raise ValueError("records: no record has a labelled answer")
-    return refs
-
-
-def probability_window(passage: str, probs, answer: str = "", width: int = 60) -> dict:
-    """A window of ``width`` characters of ``passage`` for plotting ``probs`` (shape
-    ``(length, 2)``: start, end), centred on the strongest start/end probability (or on
-    the answer when the model marks nothing). Returns ``positions``, ``chars``,
-    ``start``, ``end`` and ``in_answer`` (True on every occurrence of ``answer``)."""
-    probs = np.asarray(probs, dtype="float64")
-    if probs.ndim != 2 or probs.shape[1] != 2:
-        raise ValueError(f"probs must have shape (length, 2), got {probs.shape}")
-    if not isinstance(passage, str):
-        raise TypeError(f"passage must be a string, got {type(passage).__name__}")
-    width = positive_int(width, "width")
-    n = min(len(passage), len(probs))
-    if n == 0:
-        raise ValueError("passage is empty")
-    centre = int(np.argmax(probs[:n].sum(1))) if probs[:n].max() > 0 else max(passage.find(answer), 0) if answer else 0
-    lo = max(0, min(centre - width // 2, n - width))
-    hi = min(n, lo + width)
-    in_answer = np.zeros(n, dtype=bool)
-    k = passage.find(answer) if answer else -1
-    while 0 <= k < n:
-        in_answer[k:k + len(answer)] = True
-        k = passage.find(answer, k + 1)
-    return {"positions": np.arange(lo, hi), "chars": list(passage[lo:hi]), "start": probs[lo:hi, 0],
-            "end": probs[lo:hi, 1], "in_answer": in_answer[lo:hi]}
-
-
 def train_dgcnn(model, train_inputs, train_labels, dev_records, encoder, question_maxlen: int,
                 passage_maxlen: int, epochs: int, batch_size: int = 32, learning_rate: float = 1e-3,
                 ema_momentum: float = 0.999, log=print):
@@ -627,9 +409,15 @@ def train_dgcnn(model, train_inputs, train_labels, dev_records, encoder, questio
     before training goes on). Returns ``(history, ema)``; ``history`` has per-epoch
     ``loss``, ``accuracy``, ``f1``, ``final`` and ``seconds``."""
     from blogcode.optimizers.radam import RAdam  # noqa: PLC0415 (keeps this module light)
-    import time  # noqa: PLC0415
 
+    checks.instance_of(model, "model", keras.Model)
+    question_maxlen = positive_int(question_maxlen, "question_maxlen")
+    passage_maxlen = positive_int(passage_maxlen, "passage_maxlen")
     epochs = positive_int(epochs, "epochs")
+    batch_size = positive_int(batch_size, "batch_size")
+    learning_rate = checks.positive_real(learning_rate, "learning_rate")
+    if log is not None:
+        checks.instance_of(log, "log", Callable, "callable or None")
     refs = reference_answers(dev_records)
     model.compile(optimizer=RAdam(learning_rate), loss=focal_loss(), jit_compile=False)
     ema = WeightEMA(ema_momentum)
@@ -648,65 +436,3 @@ def train_dgcnn(model, train_inputs, train_labels, dev_records, encoder, questio
             log(f"epoch {epoch + 1}/{epochs}: loss {history['loss'][-1]:.4f}, dev acc {accuracy:.3f}, "
                 f"F1 {f1:.3f}, final {final:.3f} ({history['seconds'][-1]:.0f} s)")
     return history, ema
-
-
-# --------------------------------------------------------------------------- metric
-
-
-def normalize_answer(text: str) -> str:
-    """Sogou-style normalisation: full-width -> half-width, lower case, and no
-    punctuation or whitespace."""
-    if not isinstance(text, str):
-        raise TypeError(f"text must be a string, got {type(text).__name__}")
-    out = []
-    for ch in text:
-        code = ord(ch)
-        if code == 0x3000:
-            ch = " "
-        elif 0xFF01 <= code <= 0xFF5E:
-            ch = chr(code - 0xFEE0)
-        ch = ch.lower()
-        if ch.isspace() or unicodedata.category(ch).startswith("P"):
-            continue
-        out.append(ch)
-    return "".join(out)
-
-
-def char_f1(prediction: str, reference: str) -> float:
-    """Character-level F1 of two normalised strings (characters counted with multiplicity)."""
-    common = sum((Counter(prediction) & Counter(reference)).values())
-    if common == 0:
-        return 0.0
-    precision, recall = common / len(prediction), common / len(reference)
-    return 2 * precision * recall / (precision + recall)
-
-
-def sogou_score(predictions: dict, references: dict) -> tuple[float, float, float]:
-    """Sogou's factoid-QA metric: ``(accuracy, f1, final)`` with ``final = (accuracy +
-    f1) / 2``. ``references`` maps an id to a list of acceptable answers (aliases); a
-    prediction is correct when its normalised form equals any normalised alias, and its
-    F1 is the best char-F1 over the aliases. A missing prediction counts as ``""``."""
-    if not isinstance(predictions, dict):
-        raise TypeError(f"predictions must be a dict id -> answer, got {type(predictions).__name__}")
-    if not isinstance(references, dict):
-        raise TypeError(f"references must be a dict id -> list of answers, got {type(references).__name__}")
-    if not references:
-        raise ValueError("references is empty: nothing to score")
-    unknown = set(predictions) - set(references)
-    if unknown:
-        raise ValueError(f"predictions has ids that references lacks, e.g. {sorted(map(str, unknown))[:3]}")
-    correct = f1_total = 0.0
-    for rid, aliases in references.items():
-        if isinstance(aliases, str) or not isinstance(aliases, (list, tuple)) or not aliases:
-            raise ValueError(f"references[{rid!r}] must be a non-empty list of answers")
-        if not all(isinstance(a, str) for a in aliases):
-            raise ValueError(f"references[{rid!r}] must hold strings")
-        prediction = predictions.get(rid, "")
-        if not isinstance(prediction, str):
-            raise ValueError(f"predictions[{rid!r}] must be a string")
-        pred = normalize_answer(prediction)
-        golds = [normalize_answer(a) for a in aliases]
-        correct += float(any(pred == g for g in golds))
-        f1_total += max(char_f1(pred, g) for g in golds)
-    accuracy, f1 = correct / len(references), f1_total / len(references)
-    return accuracy, f1, (accuracy + f1) / 2

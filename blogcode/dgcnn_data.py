@@ -1,8 +1,11 @@
-"""Data for the DGCNN chapter: generated cloze questions over real text, real word
-vectors, and the character/word encoder of the model's inputs.
+"""Data for the DGCNN chapter: the question-answering format, generated cloze questions
+over real text, real word vectors, and the character/word encoder of the model's inputs.
 
 Chapter: "DGCNN, a convolutional reading-comprehension model" (article 6906).
 
+* the data format ``{id, question, passages: [{passage, answer}]}``:
+  :func:`load_qa_records` (validates, names the malformed record) and
+  :func:`label_spans` (every occurrence of the answer is a start/end label);
 * :func:`build_cloze_questions` -- the Sogou/WebQA data cannot be downloaded, so we
   *generate* questions over *real* text: in a People's Daily headline (January 1998,
   from :func:`blogcode.data.peoples_daily_articles`) a named entity that the article's
@@ -19,6 +22,7 @@ Chapter: "DGCNN, a convolutional reading-comprehension model" (article 6906).
 
 from __future__ import annotations
 
+import json
 import mmap
 import random
 from collections import Counter
@@ -27,9 +31,13 @@ from pathlib import Path
 
 import numpy as np
 
+from blogcode import checks
 from blogcode.data import join_tokens, package_file, peoples_daily_articles
 
 __all__ = [
+    "IGNORE",
+    "load_qa_records",
+    "label_spans",
     "BLANK",
     "ENTITY_TAGS",
     "headline_entities",
@@ -43,15 +51,107 @@ __all__ = [
     "training_arrays",
 ]
 
+IGNORE = -1.0  # label value of padding positions: the loss skips them
 BLANK = "＿"  # the character that replaces the answer in a question
 ENTITY_TAGS = ("nr", "ns", "nt", "nz")  # person, place, organisation, other proper noun
+
+
+# --------------------------------------------------------------------------- data format
+
+
+def _record_name(index: int, record) -> str:
+    rid = record.get("id") if isinstance(record, dict) else None
+    return f"record {index}" + (f" (id {rid!r})" if rid is not None else "")
+
+
+def _check_record(index: int, record) -> dict:
+    name = _record_name(index, record)
+    if not isinstance(record, dict):
+        raise ValueError(f"{name}: must be an object, got {type(record).__name__}")
+    missing = {"id", "question", "passages"} - set(record)
+    if missing:
+        raise ValueError(f"{name}: missing field(s) {sorted(missing)}")
+    if not isinstance(record["id"], (str, int)) or isinstance(record["id"], bool):
+        raise ValueError(f"{name}: 'id' must be a string or an int")
+    if not isinstance(record["question"], str) or not record["question"].strip():
+        raise ValueError(f"{name}: 'question' must be a non-empty string")
+    passages = record["passages"]
+    if not isinstance(passages, list) or not passages:
+        raise ValueError(f"{name}: 'passages' must be a non-empty list")
+    clean = []
+    for j, item in enumerate(passages):
+        where = f"{name}: passages[{j}]"
+        if not isinstance(item, dict) or set(item) < {"passage", "answer"}:
+            raise ValueError(f"{where} must be an object with 'passage' and 'answer'")
+        passage, answer = item["passage"], item["answer"]
+        if not isinstance(passage, str) or not passage:
+            raise ValueError(f"{where}: 'passage' must be a non-empty string")
+        if not isinstance(answer, str):
+            raise ValueError(f"{where}: 'answer' must be a string ('' when the passage has none)")
+        if answer and answer not in passage:
+            raise ValueError(f"{where}: answer {answer!r} does not occur in its passage")
+        clean.append({"passage": passage, "answer": answer})
+    return {"id": record["id"], "question": record["question"], "passages": clean}
+
+
+def load_qa_records(source) -> list[dict]:
+    """Read and validate data in the article's JSON format: a list of
+    ``{"id", "question", "passages": [{"passage", "answer"}]}``, ``answer`` being ``""``
+    for a passage without the answer. ``source`` is a path, a JSON string or an
+    already parsed list. A malformed record raises ``ValueError`` naming it: the
+    records are data, not arguments, so a field of the wrong type is a malformed file,
+    as ``json``'s own errors are ``ValueError``s."""
+    if isinstance(source, Path) or (isinstance(source, str) and not source.lstrip().startswith("[")):
+        path = Path(source)
+        if not path.is_file():
+            raise ValueError(f"source: no such file {str(path)!r} (and not a JSON list)")
+        source = path.read_text(encoding="utf-8")
+    if isinstance(source, str):
+        try:
+            source = json.loads(source)
+        except json.JSONDecodeError as err:
+            raise ValueError(f"source is not valid JSON: {err}") from None
+    if not isinstance(source, list):
+        raise TypeError(f"source must be a list of records, a JSON string or a path, got {type(source).__name__}")
+    if not source:
+        raise ValueError("source holds no records")
+    records, seen = [], {}
+    for i, record in enumerate(source):
+        record = _check_record(i, record)
+        if record["id"] in seen:
+            raise ValueError(f"{_record_name(i, record)}: duplicate id (first used by record {seen[record['id']]})")
+        seen[record["id"]] = i
+        records.append(record)
+    return records
+
+
+def label_spans(passage: str, answer: str, maxlen: int) -> np.ndarray:
+    """Start/end labels of shape ``(maxlen, 2)``: 1 at the first (column 0) and last
+    (column 1) character of *every* occurrence of ``answer`` in the first ``maxlen``
+    characters of ``passage``; 0 elsewhere; ``IGNORE`` (-1) on padding."""
+    checks.string(passage, "passage")
+    checks.string(answer, "answer")
+    maxlen = checks.positive_int(maxlen, "maxlen")
+    text = passage[:maxlen]
+    labels = np.zeros((maxlen, 2), dtype="float32")
+    labels[len(text):] = IGNORE
+    if answer:
+        start = text.find(answer)
+        while start >= 0:
+            labels[start, 0] = 1.0
+            labels[start + len(answer) - 1, 1] = 1.0
+            start = text.find(answer, start + 1)
+    return labels
+
+
+# --------------------------------------------------------------------------- cloze questions
 
 
 def headline_entities(tokens) -> list[str]:
     """Named entities of a tagged headline, in order: tokens tagged nr/ns/nt/nz, with
     consecutive ``nr`` tokens (family name + given name) joined into one name."""
     entities, current = [], ""
-    for word, pos in tokens:
+    for word, pos in _tagged(tokens):
         if pos == "nr":
             current += word
             continue
@@ -63,6 +163,30 @@ def headline_entities(tokens) -> list[str]:
     if current:
         entities.append(current)
     return entities
+
+
+def _tagged(tokens) -> list[tuple[str, str]]:
+    """``tokens`` as a list of ``(word, tag)`` string pairs."""
+    if isinstance(tokens, (str, bytes)) or not hasattr(tokens, "__iter__"):
+        raise TypeError(f"tokens must be a list of (word, tag) pairs, got {type(tokens).__name__}")
+    pairs = []
+    for i, item in enumerate(tokens):
+        if not isinstance(item, (tuple, list)) or len(item) != 2:
+            raise TypeError(f"tokens[{i}] must be a (word, tag) pair, got {item!r}")
+        pairs.append((checks.string(item[0], f"tokens[{i}] word"), checks.string(item[1], f"tokens[{i}] tag")))
+    return pairs
+
+
+def _strings(texts, name: str) -> list[str]:
+    """A non-empty list of strings (one string is not a list of them)."""
+    texts = checks.nonempty(texts, name)
+    for i, text in enumerate(texts):
+        checks.string(text, f"{name}[{i}]")
+    return texts
+
+
+def _path_or_none(path, name: str = "path"):
+    return None if path is None else checks.instance_of(path, name, (str, Path), "a path (str or Path) or None")
 
 
 def _blank_out(tokens, entity: str) -> str:
@@ -77,14 +201,11 @@ def build_cloze_questions(articles=None, n_distractors: int = 2, max_article_pas
     article (those that contain the answer first; each labelled with the answer if it
     occurs in it, else ``""``) plus ``n_distractors`` paragraphs of other articles that
     do not contain it, shuffled. The id is ``pd1998-<article index>``."""
-    if articles is None:
-        articles = peoples_daily_articles()
-    if n_distractors < 0:
-        raise ValueError(f"n_distractors must be >= 0, got {n_distractors}")
-    if max_article_passages < 1:
-        raise ValueError(f"max_article_passages must be >= 1, got {max_article_passages}")
-    if min_answer_chars < 1:
-        raise ValueError(f"min_answer_chars must be >= 1, got {min_answer_chars}")
+    n_distractors = checks.integer(n_distractors, "n_distractors", minimum=0)
+    max_article_passages = checks.positive_int(max_article_passages, "max_article_passages")
+    min_answer_chars = checks.positive_int(min_answer_chars, "min_answer_chars")
+    seed = checks.integer(seed, "seed")
+    articles = peoples_daily_articles() if articles is None else checks.nonempty(articles, "articles")
     rng = random.Random(seed)
     all_paragraphs = [(a_index, text) for a_index, article in enumerate(articles)
                       for text in article.paragraph_texts]
@@ -114,8 +235,8 @@ def build_cloze_questions(articles=None, n_distractors: int = 2, max_article_pas
 
 def split_records(records, dev_every: int = 3):
     """Train/dev split as in the released code: every ``dev_every``-th record is dev."""
-    if dev_every < 2:
-        raise ValueError(f"dev_every must be >= 2, got {dev_every}")
+    records = checks.nonempty(records, "records")
+    dev_every = checks.integer(dev_every, "dev_every", minimum=2)
     dev = [r for i, r in enumerate(records) if i % dev_every == 0]
     train = [r for i, r in enumerate(records) if i % dev_every != 0]
     return train, dev
@@ -134,7 +255,7 @@ def word_vector_index(path=None) -> tuple[dict[str, int], int]:
     """``({word: byte offset of its vector}, dim)`` for a word2vec binary file (header
     ``"n dim\\n"``, then per row ``word`` + space + ``dim`` float32). One pass over
     the bytes, no float decoding; cached per process."""
-    path = Path(path) if path is not None else word_vector_path()
+    path = Path(_path_or_none(path)) if path is not None else word_vector_path()
     with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
         header_end = data.find(b"\n")
         n_words, dim = (int(v) for v in data[:header_end].split())
@@ -156,13 +277,16 @@ def word_vector_index(path=None) -> tuple[dict[str, int], int]:
 
 def read_word_vectors(words, path=None) -> dict[str, np.ndarray]:
     """Vectors (float32, shape ``(dim,)``) of those ``words`` that the file has."""
-    if isinstance(words, str):
-        raise TypeError("words must be a collection of strings, not one string")
+    if isinstance(words, (str, bytes)) or not hasattr(words, "__iter__"):
+        raise TypeError(f"words must be a collection of strings, got {type(words).__name__}")
+    words = set(words)
+    for word in words:
+        checks.string(word, "words entry")
     index, dim = word_vector_index(path)
     path = Path(path) if path is not None else word_vector_path()
     out = {}
     with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        for word in set(words):
+        for word in words:
             offset = index.get(word)
             if offset is not None:
                 out[word] = np.frombuffer(data[offset:offset + 4 * dim], dtype="<f4").copy()
@@ -172,10 +296,10 @@ def read_word_vectors(words, path=None) -> dict[str, np.ndarray]:
 def segment(text: str, lexicon, max_word_len: int = 6) -> list[str]:
     """Forward maximum matching: at each position take the longest word of
     ``lexicon`` (up to ``max_word_len`` characters), else one character."""
-    if not isinstance(text, str):
-        raise TypeError(f"text must be a string, got {type(text).__name__}")
-    if max_word_len < 1:
-        raise ValueError(f"max_word_len must be >= 1, got {max_word_len}")
+    checks.string(text, "text")
+    if not hasattr(lexicon, "__contains__"):
+        raise TypeError(f"lexicon must be a set or dict of words, got {type(lexicon).__name__}")
+    max_word_len = checks.positive_int(max_word_len, "max_word_len")
     words, i = [], 0
     while i < len(text):
         for length in range(min(max_word_len, len(text) - i), 0, -1):
@@ -194,9 +318,9 @@ class CharWordEncoder:
     of the words that occur are read when first needed."""
 
     def __init__(self, min_count: int = 2, max_word_len: int = 6, vector_path=None):
-        if min_count < 1:
-            raise ValueError(f"min_count must be >= 1, got {min_count}")
-        self.min_count, self.max_word_len, self.vector_path = min_count, max_word_len, vector_path
+        self.min_count = checks.positive_int(min_count, "min_count")
+        self.max_word_len = checks.positive_int(max_word_len, "max_word_len")
+        self.vector_path = _path_or_none(vector_path, "vector_path")
         self.char_ids: dict[str, int] = {}
         self.vectors: dict[str, np.ndarray] = {}
         self.lexicon: dict[str, int] = {}
@@ -207,9 +331,7 @@ class CharWordEncoder:
         return len(self.char_ids) + 2
 
     def fit(self, texts) -> "CharWordEncoder":
-        texts = list(texts)
-        if not texts:
-            raise ValueError("texts is empty")
+        texts = _strings(texts, "texts")
         counts = Counter(ch for t in texts for ch in t)
         kept = sorted(ch for ch, c in counts.items() if c >= self.min_count)
         self.char_ids = {ch: i + 2 for i, ch in enumerate(kept)}
@@ -223,10 +345,8 @@ class CharWordEncoder:
         texts are cut to ``maxlen`` characters."""
         if not self.char_ids:
             raise ValueError("the encoder is not fitted: call fit(texts) first")
-        if isinstance(texts, str):
-            raise TypeError("texts must be a list of strings, not one string")
-        if maxlen < 1:
-            raise ValueError(f"maxlen must be >= 1, got {maxlen}")
+        texts = _strings(texts, "texts")
+        maxlen = checks.positive_int(maxlen, "maxlen")
         texts = [t[:maxlen] for t in texts]
         segmented = [segment(t, self.lexicon, self.max_word_len) for t in texts]
         words = {w for seg in segmented for w in seg}
@@ -249,10 +369,11 @@ def training_arrays(records, encoder: CharWordEncoder, question_maxlen: int, pas
     """One example per (question, passage) pair: ``(inputs, labels)`` with inputs
     ``[q_chars, q_words, p_chars, p_words]`` and labels ``(n, passage_maxlen, 2)``
     from :func:`blogcode.dgcnn.label_spans`."""
-    from blogcode.dgcnn import label_spans
-
+    checks.instance_of(encoder, "encoder", CharWordEncoder)
+    question_maxlen = checks.positive_int(question_maxlen, "question_maxlen")
+    passage_maxlen = checks.positive_int(passage_maxlen, "passage_maxlen")
     questions, passages, labels = [], [], []
-    for r in records:
+    for r in checks.nonempty(records, "records"):
         for item in r["passages"]:
             questions.append(r["question"])
             passages.append(item["passage"])

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
+from blogcode import checks
 from blogcode.checks import positive_int
 from blogcode.data import load_rotten_tomatoes
 
@@ -40,10 +41,10 @@ def rotten_tomatoes_split(
     training snippets (fast mode)."""
     max_tokens = positive_int(max_tokens, "max_tokens")
     maxlen = positive_int(maxlen, "maxlen")
-    if not 0.0 < val_fraction < 1.0:
-        raise ValueError(f"val_fraction must be in (0, 1), got {val_fraction}")
+    val_fraction = checks.probability(val_fraction, "val_fraction", exclusive=True)
     if n_train is not None:
         n_train = positive_int(n_train, "n_train")
+    seed = checks.integer(seed, "seed", minimum=0)
     texts, labels = load_rotten_tomatoes()
     order = np.random.default_rng(seed).permutation(len(texts))
     n_val = int(round(val_fraction * len(texts)))
@@ -71,14 +72,12 @@ def sentiment_lstm(
     ``encoder="average"`` replaces the LSTM by a masked average of the word vectors
     and a ``units``-wide tanh layer: the same embedding table at a fraction of the
     cost, which is what the CI (fast) run of the chapter trains."""
-    if encoder not in ("lstm", "average"):
-        raise ValueError(f"encoder must be 'lstm' or 'average', got {encoder!r}")
+    encoder = checks.one_of(encoder, "encoder", ("lstm", "average"))
     vocab_size = positive_int(vocab_size, "vocab_size")
     maxlen = positive_int(maxlen, "maxlen")
     embedding_dim = positive_int(embedding_dim, "embedding_dim")
     units = positive_int(units, "units")
-    if not 0.0 <= dropout < 1.0:
-        raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+    dropout = checks.real(dropout, "dropout", minimum=0.0, maximum=1.0, exclusive_maximum=True)
     return keras.Sequential(
         [
             keras.Input((maxlen,), dtype="int32"),

@@ -13,8 +13,11 @@ from blogcode.dgcnn import (
     IGNORE,
     AttentionPooling1D,
     DilatedGatedConv1D,
+    FocalLoss,
     MixEmbedding,
     WeightEMA,
+    answer_questions,
+    best_answer,
     build_dgcnn,
     char_f1,
     decode_spans,
@@ -27,6 +30,7 @@ from blogcode.dgcnn import (
     receptive_field,
     reference_answers,
     sogou_score,
+    train_dgcnn,
     vote,
 )
 from blogcode.dgcnn_data import (
@@ -404,13 +408,98 @@ def test_sogou_score_by_hand():
 
 @pytest.mark.parametrize(
     "preds, refs, err, word",
-    [({}, {}, ValueError, "references"), ({1: "a"}, {1: "a"}, ValueError, "references"),
+    [({}, {}, ValueError, "references"), ({1: "a"}, {1: "a"}, TypeError, "references"),
      ({2: "a"}, {1: ["a"]}, ValueError, "predictions"), ([], {1: ["a"]}, TypeError, "predictions"),
-     ({1: None}, {1: ["a"]}, ValueError, "predictions"), ({1: "a"}, [("a",)], TypeError, "references")],
+     ({1: None}, {1: ["a"]}, TypeError, "predictions"), ({1: "a"}, [("a",)], TypeError, "references"),
+     ({1: "a"}, {1: []}, ValueError, "references"), ({1: "a"}, {1: [None]}, TypeError, "references"),
+     ({1: 3}, {1: ["a"]}, TypeError, "predictions"), (None, {1: ["a"]}, TypeError, "predictions")],
 )
 def test_sogou_score_rejects_bad_input(preds, refs, err, word):
     with pytest.raises(err, match=word):
         sogou_score(preds, refs)
+
+
+# ----------------------------------------------------------------- bad input, every public function of dgcnn
+
+NAN, INF = float("nan"), float("inf")
+PROBS = np.array([0.9, 0.1, 0.8])
+BAD_CALLS = [
+    # (call, exception, argument named in the message)
+    (lambda: load_qa_records(None), TypeError, "source"),
+    (lambda: label_spans("abc", None, 3), TypeError, "answer"),
+    (lambda: label_spans("abc", "a", 3.0), TypeError, "maxlen"),
+    (lambda: label_spans("abc", "a", True), TypeError, "maxlen"),
+    (lambda: MixEmbedding(True, 4), TypeError, "vocab_size"),
+    (lambda: DilatedGatedConv1D(4, 2.0), TypeError, "dilation_rate"),
+    (lambda: DilatedGatedConv1D(4, gate_noise=NAN), ValueError, "gate_noise"),
+    (lambda: DilatedGatedConv1D(4, gate_noise="0.1"), TypeError, "gate_noise"),
+    (lambda: AttentionPooling1D(3.0), TypeError, "units"),
+    (lambda: build_dgcnn(30.0), TypeError, "vocab_size"),
+    (lambda: build_dgcnn(30, hidden=0), ValueError, "hidden"),
+    (lambda: build_dgcnn(30, question_rates=(1, 2.0)), TypeError, "question_rates"),
+    (lambda: build_dgcnn(30, passage_rates=None), TypeError, "passage_rates"),
+    (lambda: build_dgcnn(30, passage_rates=3), TypeError, "passage_rates"),
+    (lambda: build_dgcnn(30, dropout=NAN), ValueError, "dropout"),
+    (lambda: build_dgcnn(30, gate_noise=-0.1), ValueError, "gate_noise"),
+    (lambda: build_dgcnn(30, kernel_size=3.0), TypeError, "kernel_size"),
+    (lambda: build_dgcnn(30, name=None), TypeError, "name"),
+    (lambda: receptive_field([1, 2], kernel_size=True), TypeError, "kernel_size"),
+    (lambda: receptive_field([1, 0]), ValueError, "rates"),
+    (lambda: input_influence(None, np.zeros((4, 2)), 1), TypeError, "layer_stack"),
+    (lambda: input_influence(lambda x: x, np.zeros((4, 2)), 1.0), TypeError, "position"),
+    (lambda: focal_loss(gamma=NAN), ValueError, "gamma"),
+    (lambda: focal_loss(gamma=INF), ValueError, "gamma"),
+    (lambda: focal_loss(alpha=NAN), ValueError, "alpha"),
+    (lambda: focal_loss(alpha="0.25"), TypeError, "alpha"),
+    (lambda: FocalLoss(gamma=NAN), ValueError, "gamma"),
+    (lambda: FocalLoss(alpha=True), TypeError, "alpha"),
+    (lambda: WeightEMA(NAN), ValueError, "momentum"),
+    (lambda: WeightEMA(None), TypeError, "momentum"),
+    (lambda: decode_spans(PROBS, PROBS, None), TypeError, "passage"),
+    (lambda: decode_spans(PROBS, PROBS, "abc", max_span=2.0), TypeError, "max_span"),
+    (lambda: decode_spans(PROBS, PROBS, "abc", threshold=NAN), ValueError, "threshold"),
+    (lambda: decode_spans(PROBS, PROBS, "abc", threshold=1.0), ValueError, "threshold"),
+    (lambda: decode_spans(PROBS, PROBS, "abc", threshold=None), TypeError, "threshold"),
+    (lambda: vote([{"A": NAN}]), ValueError, "passage_scores"),
+    (lambda: vote([{"A": "0.5"}]), TypeError, "passage_scores"),
+    (lambda: vote([{None: 0.5}]), TypeError, "passage_scores"),
+    (lambda: vote(["A"]), TypeError, "passage_scores"),
+    (lambda: vote([{"A": 0.5}], squared=1), TypeError, "squared"),
+    (lambda: best_answer(None), TypeError, "scores"),
+    (lambda: answer_questions(None, [], None, 8, 8), ValueError, "records"),
+    (lambda: answer_questions(None, GOOD, None, 8, 8), TypeError, "encoder"),
+    (lambda: reference_answers([]), ValueError, "records"),
+    (lambda: reference_answers(None), TypeError, "records"),
+    (lambda: probability_window("abc", np.zeros((3, 2)), None), TypeError, "answer"),
+    (lambda: probability_window("abc", np.zeros((3, 2)), "a", width=5.0), TypeError, "width"),
+    (lambda: probability_window(None, np.zeros((3, 2))), TypeError, "passage"),
+    (lambda: train_dgcnn(None, None, None, GOOD, None, 8, 8, 1), TypeError, "model"),
+    (lambda: normalize_answer(None), TypeError, "text"),
+    (lambda: char_f1(None, "a"), TypeError, "prediction"),
+    (lambda: char_f1("a", None), TypeError, "reference"),
+    (lambda: sogou_score({1: None}, {1: ["a"]}), TypeError, "predictions"),
+]
+
+
+@pytest.mark.parametrize("call, error, word", BAD_CALLS)
+def test_public_functions_reject_bad_input(call, error, word):
+    with pytest.raises(error, match=word):
+        call()
+
+
+def _tiny_dgcnn():
+    return build_dgcnn(20, word_dim=3, hidden=8, question_rates=(1,), passage_rates=(1, 2))
+
+
+@pytest.mark.parametrize("kwargs, error, word", [
+    ({"epochs": 1.0}, TypeError, "epochs"), ({"epochs": 0}, ValueError, "epochs"),
+    ({"batch_size": True}, TypeError, "batch_size"), ({"learning_rate": NAN}, ValueError, "learning_rate"),
+    ({"learning_rate": -1e-3}, ValueError, "learning_rate"), ({"ema_momentum": 1.0}, ValueError, "momentum"),
+    ({"question_maxlen": 8.0}, TypeError, "question_maxlen"), ({"log": "print"}, TypeError, "log")])
+def test_train_dgcnn_rejects_bad_settings(kwargs, error, word):
+    settings = {"question_maxlen": 8, "passage_maxlen": 8, "epochs": 1, **kwargs}
+    with pytest.raises(error, match=word):
+        train_dgcnn(_tiny_dgcnn(), None, None, GOOD, None, **settings)
 
 
 # ----------------------------------------------------------------- dgcnn_data
