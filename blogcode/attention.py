@@ -363,7 +363,7 @@ def _band_parts(q, k, valid, neighbors: int, block: int, causal: bool):
     ``(b, n, ...)``."""
     shifts = _band_shifts(neighbors, block, causal)
     nb = (_dims(q)[1] + block - 1) // block
-    qf, valid_q = _flat_blocks(q, block), _flat_blocks(valid, block)
+    qf, valid_q = _flat_blocks(q * _scale(q), block), _flat_blocks(valid, block)  # scale n*d, not the scores
     index = _block_index(_dims(qf)[0], nb)
     keys, key_valid = _shifted(_flat_blocks(k, block), shifts), _shifted(_flat_blocks(valid, block), shifts)
     rows = np.arange(block)[:, None] - np.arange(block)[None, :]
@@ -374,7 +374,7 @@ def _band_parts(q, k, valid, neighbors: int, block: int, causal: bool):
         same_sequence = (index + shift >= 0) & (index + shift < nb)
         query_ok = valid_q & same_sequence[:, None]
         allowed = band & query_ok[:, :, None] & kv[:, None, :]
-        parts.append((tf.matmul(qf, key, transpose_b=True) * _scale(q), allowed, "blocks"))
+        parts.append((tf.matmul(qf, key, transpose_b=True), allowed, "blocks"))
     return parts
 
 
@@ -411,10 +411,10 @@ def _strided_part(q, k, valid, rate: int, causal: bool, min_distance: int = 0):
     ``(b, rate, m, m)`` with ``m = n / rate`` (rounded up), with its mask.
     ``min_distance`` drops keys fewer than that many steps of ``rate`` away;
     the sparse form uses it to count the band once."""
-    qs, ks, valid_s = (_subsequences(t, rate) for t in (q, k, valid))
+    qs, ks, valid_s = (_subsequences(t, rate) for t in (q * _scale(q), k, valid))
     allowed = (_stride_steps_allowed(_dims(qs)[2], min_distance, causal)[None, None]
                & valid_s[..., None] & valid_s[:, :, None, :])
-    return tf.matmul(qs, ks, transpose_b=True) * _scale(q), allowed, "subsequences"
+    return tf.matmul(qs, ks, transpose_b=True), allowed, "subsequences"
 
 
 def _strided_output(weights, v, rate: int):
@@ -464,7 +464,8 @@ def _joint_masked_softmax(parts):
     exps = [tf.exp(m - to_part(shift, layout, m)) for m, (_, _, layout) in zip(masked, parts)]
     total = tf.add_n([to_common(tf.reduce_sum(e, axis=-1, keepdims=True), layout)
                       for e, (_, _, layout) in zip(exps, parts)])
-    return [tf.math.divide_no_nan(e, to_part(total, layout, e)) for e, (_, _, layout) in zip(exps, parts)]
+    inverse = tf.math.divide_no_nan(tf.ones_like(total), total)  # 0 for a query with no key
+    return [e * to_part(inverse, layout, e) for e, (_, _, layout) in zip(exps, parts)]
 
 
 def _graph_when_eager(core):
