@@ -485,14 +485,20 @@ def _graph_when_eager(core):
     return run
 
 
+def _all_valid(q: tf.Tensor) -> tf.Tensor:
+    return tf.ones(_dims(q)[:2], tf.bool)
+
+
 @_graph_when_eager
 def _atrous_core(q, k, v, valid, rate: int, causal: bool):
+    valid = _all_valid(q) if valid is None else valid
     (weights,) = _joint_masked_softmax([_strided_part(q, k, valid, rate, causal)])
     return _unflatten(_strided_output(weights, v, rate), _dims(q)[0], _dims(q)[1])
 
 
 @_graph_when_eager
 def _local_core(q, k, v, valid, neighbors: int, block: int, causal: bool):
+    valid = _all_valid(q) if valid is None else valid
     weights = _joint_masked_softmax(_band_parts(q, k, valid, neighbors, block, causal))
     out = _band_output(weights, v, block, _band_shifts(neighbors, block, causal))
     return _unflatten(out, _dims(q)[0], _dims(q)[1])
@@ -500,6 +506,7 @@ def _local_core(q, k, v, valid, neighbors: int, block: int, causal: bool):
 
 @_graph_when_eager
 def _sparse_core(q, k, v, valid, rate: int, causal: bool):
+    valid = _all_valid(q) if valid is None else valid
     band = _band_parts(q, k, valid, rate, rate, causal)
     strided = _strided_part(q, k, valid, rate, causal, min_distance=2)
     *band_weights, strided_weights = _joint_masked_softmax(band + [strided])
@@ -509,9 +516,11 @@ def _sparse_core(q, k, v, valid, rate: int, causal: bool):
 
 
 def _checked(q, k, v, mask):
-    """``q, k, v`` checked for self-attention, and the bool padding mask."""
+    """``q, k, v`` checked for self-attention, and the bool padding mask
+    (None for none: the graph then makes it, and with static shapes folds
+    every mask into a constant)."""
     q, k, v = _check_qkv(q, k, v, same_length=True)
-    return q, k, v, _padding_mask(mask, q)
+    return q, k, v, None if mask is None else _padding_mask(mask, q)
 
 
 def atrous_attention(q, k, v, rate: int, mask=None, causal: bool = False):
