@@ -136,7 +136,11 @@ class _Beams:
         return self.grid[:, :, 1:]
 
     def prefixes(self) -> np.ndarray:
-        return self.grid
+        """``(batch, beams, t)``, start id first: a read-only view, so a step function
+        cannot alter the beam."""
+        view = self.grid.view()
+        view.flags.writeable = False
+        return view
 
     def done(self) -> bool:
         return bool(self.finished.all())

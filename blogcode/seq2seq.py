@@ -1,14 +1,13 @@
-"""seq2seq with bidirectional decoding: data, the model, its loss and the decoder comparison.
+"""seq2seq with bidirectional decoding: the model, its loss, training and the decoder comparison.
 
 Chapter: "seq2seq with bidirectional decoding" (article 6877, book/bidecoder.md). The
-decoders (greedy, beam and the bidirectional searches) are in :mod:`blogcode.beam_search`;
-every name of that module is re-exported here.
+decoders (greedy, beam and the bidirectional searches) are in :mod:`blogcode.beam_search`,
+the data and the measures in :mod:`blogcode.seq2seq_data`; every name of both is
+re-exported here.
 
-Token ids are shared by both directions: 0 padding, 1 unknown, 2 start,
-3 end (the article's numbering). A target ``y_1 ... y_N`` is fed to the
-left-to-right (L2R) decoder as ``[start, y_1, ..., y_N]`` with labels
-``[y_1, ..., y_N, end]``, and to the right-to-left (R2L) decoder reversed:
-``[start, y_N, ..., y_1]`` with labels ``[y_N, ..., y_1, end]``.
+Token ids are shared by both directions: 0 padding, 1 unknown, 2 start, 3 end (the
+article's numbering). The L2R decoder reads ``[start, y_1, ..., y_N]``, the R2L decoder
+``[start, y_N, ..., y_1]``.
 
 The model gives the searches their step functions (see :mod:`blogcode.beam_search`):
 :meth:`BidirectionalSeq2Seq.pair_step_fn` and, for a model without cross-attention,
@@ -17,7 +16,7 @@ The model gives the searches their step functions (see :mod:`blogcode.beam_searc
 
 from __future__ import annotations
 
-from collections import Counter
+import functools
 
 import keras
 import numpy as np
@@ -29,6 +28,8 @@ from blogcode.beam_search import (END, PAD, START, UNK, BeamResult, Bidirectiona
                                   greedy_search, rescored_beam_search, sbnmt_beam_search, sequence_log_probs,
                                   strip_special)
 from blogcode.masking import AlignedBidirectional
+from blogcode.seq2seq_data import (CharVocabulary, accuracy_by_position, char_f1, encode_pairs, exact_match,
+                                   noisy_sorting_pairs, position_accuracy, sorting_pairs)
 
 __all__ = [
     "PAD", "UNK", "START", "END",
@@ -42,115 +43,6 @@ __all__ = [
 ]
 
 DIRECTIONS = ("l2r", "r2l")
-
-
-# --------------------------------------------------------------------------- data
-
-
-def _strings(values, name: str) -> list[str]:
-    values = checks.nonempty(values, name)
-    for i, value in enumerate(values):
-        checks.string(value, f"{name}[{i}]")
-    return values
-
-
-class CharVocabulary:
-    """Characters seen at least ``min_count`` times get ids from 4 upwards."""
-
-    def __init__(self, texts, min_count: int = 1):
-        texts = _strings(texts, "texts")
-        min_count = checks.positive_int(min_count, "min_count")
-        counts = Counter(ch for text in texts for ch in text)
-        if not counts:
-            raise ValueError("texts must contain at least one character")
-        # Frequent characters first, ties by code point: the same ids on every run.
-        kept = sorted((c for c, n in counts.items() if n >= min_count), key=lambda c: (-counts[c], c))
-        self.chars = ["<pad>", "<unk>", "<s>", "</s>"] + kept
-        self.index = {c: i for i, c in enumerate(self.chars) if i > END}
-
-    def __len__(self) -> int:
-        return len(self.chars)
-
-    def encode(self, text: str) -> list[int]:
-        return [self.index.get(c, UNK) for c in checks.string(text, "text")]
-
-    def decode(self, ids) -> str:
-        return "".join(self.chars[i] if i > END else ("?" if i == UNK else "") for i in ids)
-
-
-def encode_pairs(pairs, vocab: CharVocabulary, max_source: int, max_target: int) -> dict:
-    """``(target, source)`` text pairs -> padded id arrays for both directions.
-
-    Sources are cut to ``max_source`` characters, targets to ``max_target``.
-    Returns ``source (n, max_source)``, ``l2r_in``/``l2r_out``/``r2l_in``/
-    ``r2l_out`` (n, max_target + 1) and ``targets`` (list of id lists).
-    """
-    pairs = checks.nonempty(pairs, "pairs")
-    checks.instance_of(vocab, "vocab", CharVocabulary)
-    max_source = checks.positive_int(max_source, "max_source")
-    max_target = checks.positive_int(max_target, "max_target")
-    n, width = len(pairs), max_target + 1
-    arrays = {"source": np.zeros((n, max_source), np.int32)}
-    for key in ("l2r_in", "l2r_out", "r2l_in", "r2l_out"):
-        arrays[key] = np.zeros((n, width), np.int32)
-    targets = []
-    for row, pair in enumerate(pairs):
-        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
-            raise TypeError(f"pairs[{row}] must be a (target, source) pair of strings")
-        target, source = (checks.string(text, f"pairs[{row}]") for text in pair)
-        src, tgt = vocab.encode(source)[:max_source], vocab.encode(target)[:max_target]
-        if not src or not tgt:
-            raise ValueError(f"pairs[{row}] has an empty source or target")
-        arrays["source"][row, :len(src)] = src
-        for direction, seq in (("l2r", tgt), ("r2l", tgt[::-1])):
-            arrays[f"{direction}_in"][row, :len(seq) + 1] = [START] + seq
-            arrays[f"{direction}_out"][row, :len(seq) + 1] = seq + [END]
-        targets.append(tgt)
-    arrays["targets"] = targets
-    return arrays
-
-
-def sorting_pairs(n: int, min_length: int = 4, max_length: int = 10, alphabet: str = "abcdefghij",
-                  seed: int = 0) -> list[tuple[str, str]]:
-    """SYNTHETIC task: ``(sorted(s), s)`` for random strings ``s``.
-
-    Sorting is symmetric (the first output is the smallest letter, the last the
-    largest), so a left-to-right and a right-to-left decoder face the same task
-    from opposite ends, and each must count letters it has already written.
-    """
-    n = checks.positive_int(n, "n")
-    min_length = checks.positive_int(min_length, "min_length")
-    max_length = checks.positive_int(max_length, "max_length")
-    if min_length > max_length:
-        raise ValueError(f"min_length must be <= max_length, got {min_length} > {max_length}")
-    if len(set(checks.string(alphabet, "alphabet"))) < 2:
-        raise ValueError(f"alphabet must have at least two distinct letters, got {alphabet!r}")
-    seed = checks.integer(seed, "seed", minimum=0)
-    rng = np.random.default_rng(seed)
-    letters = np.array(list(alphabet))
-    pairs = []
-    for _ in range(n):
-        s = "".join(rng.choice(letters, size=int(rng.integers(min_length, max_length + 1))))
-        pairs.append(("".join(sorted(s)), s))
-    return pairs
-
-
-def noisy_sorting_pairs(n: int, min_length: int = 4, max_length: int = 10, alphabet: str = "abcdefghij",
-                        seed: int = 0) -> list[tuple[str, str]]:
-    """SYNTHETIC task with built-in uncertainty: ``sorting_pairs`` with one
-    extra letter appended to each target, drawn uniformly from ``alphabet``
-    and independently of the input.
-
-    No decoder can predict that letter from the source (its cross-entropy is
-    at least ``log(len(alphabet))``), but under teacher forcing the R2L
-    decoder is *fed* it as its first token, so a decoder that attends to the
-    other direction's inputs can copy it: the leakage of the bidirectional
-    decoder made measurable. The sources are those of ``sorting_pairs`` with
-    the same arguments; the extra letters come from a second seeded stream.
-    """
-    pairs = sorting_pairs(n, min_length, max_length, alphabet, seed)
-    extra = np.random.default_rng([seed, 1]).choice(list(alphabet), size=len(pairs))
-    return [(target + letter, source) for (target, source), letter in zip(pairs, extra)]
 
 
 # --------------------------------------------------------------------------- model
@@ -268,17 +160,26 @@ class BidirectionalSeq2Seq(keras.Model):
             self.__dict__[key] = keras.layers.RNN(self.decoders[d].cell, return_sequences=True, return_state=True)
         return self.__dict__[key]
 
-    def _extend_states(self, d, ids, cache_seq, cache_h, cache_c, parent):
+    def _extend_states(self, d, ids, cache_seq, cache_h, cache_c, parent, one_token=False):
         """Decoder states of the prefixes ``ids (N, t)`` when prefix ``r`` without its
         last ``u`` tokens was row ``parent[r]`` of the cache (states ``(M, t - u, H)``
-        and the LSTM's final ``h``, ``c``): only the ``u`` new tokens go through the LSTM."""
-        seen = tf.shape(cache_seq)[1]
-        new = ids[:, seen:]
-        state = [tf.gather(cache_h, parent), tf.gather(cache_c, parent)]
-        out, h, c = self._stateful_decoder(d)(self.embedding(new), mask=tf.not_equal(new, PAD), initial_state=state)
+        and the LSTM's final ``h``, ``c``): only the ``u`` new tokens go through the LSTM.
+        ``one_token`` (u = 1, as in a beam search) takes one cell step instead of a loop."""
+        h, c = tf.gather(cache_h, parent), tf.gather(cache_c, parent)
+        if one_token:
+            last = ids[:, -1]
+            out, (new_h, new_c) = self.decoders[d].cell(self.embedding(last), [h, c])
+            keep = tf.not_equal(last, PAD)[:, None]  # padding leaves the state as it was, as in the LSTM
+            h, c = tf.where(keep, new_h, h), tf.where(keep, new_c, c)
+            out = h[:, None]
+        else:
+            new = ids[:, tf.shape(cache_seq)[1]:]
+            out, h, c = self._stateful_decoder(d)(self.embedding(new), mask=tf.not_equal(new, PAD),
+                                                  initial_state=[h, c])
         return tf.concat([tf.gather(cache_seq, parent), out], axis=1), tf.not_equal(ids, PAD), h, c
 
-    def next_token_log_probs(self, memory, memory_mask, rows, l2r_ids, r2l_ids, l2r_cache, r2l_cache):
+    def next_token_log_probs(self, memory, memory_mask, rows, l2r_ids, r2l_ids, l2r_cache, r2l_cache,
+                             one_token=False):
         """One decoding step for groups of paths: ``l2r_ids (G, m, t)`` are ``m`` L2R
         prefixes and ``r2l_ids (G, n, t)`` ``n`` R2L prefixes of the source
         ``memory[rows[g]]``. Returns both directions' next-token log-probabilities,
@@ -299,7 +200,7 @@ class BidirectionalSeq2Seq(keras.Model):
         seq, mask, last, last_mask, own, caches = {}, {}, {}, {}, {}, {}
         for d, ids, cache in zip(DIRECTIONS, (l2r_ids, r2l_ids), (l2r_cache, r2l_cache)):
             shape = tf.shape(ids)
-            seq[d], mask[d], h, c = self._extend_states(d, tf.reshape(ids, [-1, shape[2]]), *cache)
+            seq[d], mask[d], h, c = self._extend_states(d, tf.reshape(ids, [-1, shape[2]]), *cache, one_token)
             caches[d] = (seq[d], h, c)  # (G * paths, t, H)
             last[d] = tf.reshape(seq[d][:, -1], [groups, shape[1], width])  # (G, paths, H)
             last_mask[d] = tf.reshape(mask[d][:, -1], [groups, shape[1]])
@@ -341,18 +242,21 @@ class BidirectionalSeq2Seq(keras.Model):
 
     # ---------------------------------------------------------------- step functions
 
-    def _graph_step(self):
+    def _graph_step(self, one_token: bool = False):
         """``next_token_log_probs`` as one traced graph for every batch size and
-        length: eager Keras calls cost ~10x more than the computation at these sizes."""
-        if "_step_graph" not in self.__dict__:  # kept out of Keras' attribute tracking
+        length (one per ``one_token``): eager Keras calls cost ~10x more than the
+        computation at these sizes."""
+        key = f"_step_graph_{int(one_token)}"
+        if key not in self.__dict__:  # kept out of Keras' attribute tracking
             ids = tf.TensorSpec([None, None, None], tf.int32)
             state = tf.TensorSpec([None, self.hidden_dim], tf.float32)
             cache = (tf.TensorSpec([None, None, self.hidden_dim], tf.float32), state, state,
                      tf.TensorSpec([None], tf.int32))
             spec = [tf.TensorSpec([None, None, self.hidden_dim], tf.float32), tf.TensorSpec([None, None], tf.bool),
                     tf.TensorSpec([None], tf.int32), ids, ids, cache, cache]
-            self.__dict__["_step_graph"] = tf.function(self.next_token_log_probs, input_signature=spec)
-        return self.__dict__["_step_graph"]
+            step = functools.partial(self.next_token_log_probs, one_token=one_token)
+            self.__dict__[key] = tf.function(step, input_signature=spec)
+        return self.__dict__[key]
 
     def pair_step_fn(self, source) -> PairStep:
         """A ``pair_step_fn`` (see :mod:`blogcode.beam_search`) for these sources,
@@ -398,7 +302,7 @@ class PairStep:
             raise ValueError(f"source must be an int array (batch, S), got {source.dtype} {source.shape}")
         self.memory, self.memory_mask = model.encode(source.astype(np.int32))
         self.batch, self.vocab_size = source.shape[0], model.vocab_size
-        self._graph = model._graph_step()
+        self._graphs = {one: model._graph_step(one) for one in (False, True)}
         self._empty = (np.zeros((1, 0, model.hidden_dim), np.float32), np.zeros((1, model.hidden_dim), np.float32))
         self._cache = {}  # direction -> (prefix length, {prefix bytes: row}, (states, h, c))
 
@@ -416,14 +320,12 @@ class PairStep:
 
     def _cached(self, d, flat):
         """The cache entry for prefixes ``flat (N, t)`` when each of them extends a
-        prefix scored by the last ``all_pairs`` call by one token; else no cache."""
+        prefix scored by the last ``all_pairs`` call by one token; else None."""
         length, index, (seq, h, c) = self._cache.get(d, (None, None, (None,) * 3))
         if length != flat.shape[1] - 1:
-            return self._no_cache(len(flat))
+            return None
         parents = [index.get(row.tobytes()) for row in np.ascontiguousarray(flat[:, :-1])]
-        if None in parents:
-            return self._no_cache(len(flat))
-        return seq, h, c, np.array(parents, np.int32)
+        return None if None in parents else (seq, h, c, np.array(parents, np.int32))
 
     def __call__(self, l2r_prefixes, r2l_prefixes):
         l2r, r2l = self._prefixes(l2r_prefixes, "l2r_prefixes"), self._prefixes(r2l_prefixes, "r2l_prefixes")
@@ -432,8 +334,8 @@ class PairStep:
         b, pairs = l2r.shape[:2]
         # every pair is a group of one L2R and one R2L path
         rows = np.repeat(np.arange(b, dtype=np.int32), pairs)
-        out = self._graph(self.memory, self.memory_mask, rows, l2r.reshape(b * pairs, 1, -1),
-                          r2l.reshape(b * pairs, 1, -1), self._no_cache(b * pairs), self._no_cache(b * pairs))
+        out = self._graphs[False](self.memory, self.memory_mask, rows, l2r.reshape(b * pairs, 1, -1),
+                                  r2l.reshape(b * pairs, 1, -1), self._no_cache(b * pairs), self._no_cache(b * pairs))
         return tuple(z.numpy().reshape(b, pairs, -1) for z in out[:2])
 
     def all_pairs(self, l2r_prefixes, r2l_prefixes):
@@ -443,9 +345,13 @@ class PairStep:
         for d, prefixes in zip(DIRECTIONS, (l2r_prefixes, r2l_prefixes)):
             prefixes = self._prefixes(prefixes, f"{d}_prefixes")
             flat[d] = (prefixes, prefixes.reshape(-1, prefixes.shape[2]))
-        l2r_lp, r2l_lp, *states = self._graph(self.memory, self.memory_mask, np.arange(self.batch, dtype=np.int32),
-                                              flat["l2r"][0], flat["r2l"][0],
-                                              *(self._cached(d, flat[d][1]) for d in DIRECTIONS))
+        caches = [self._cached(d, flat[d][1]) for d in DIRECTIONS]
+        one_token = None not in caches  # else both directions start from scratch
+        if not one_token:
+            caches = [self._no_cache(len(flat[d][1])) for d in DIRECTIONS]
+        l2r_lp, r2l_lp, *states = self._graphs[one_token](self.memory, self.memory_mask,
+                                                          np.arange(self.batch, dtype=np.int32),
+                                                          flat["l2r"][0], flat["r2l"][0], *caches)
         for d, state in zip(DIRECTIONS, states):
             rows = flat[d][1]
             self._cache[d] = (rows.shape[1], {row.tobytes(): r for r, row in enumerate(rows)}, state)
@@ -542,75 +448,3 @@ def compare_decoders(independent: BidirectionalSeq2Seq, bidirectional: Bidirecti
     out["bidirectional beam (article)"] = bidirectional_beam_search(pair, batch, beam_size, max_length, vocab,
                                                                     length_penalty=length_penalty).best
     return out
-
-
-# --------------------------------------------------------------------------- measures
-
-
-def _check_pairs(predictions, references):
-    """Both as lists of token sequences (lists or strings), equally many and not zero."""
-    predictions = checks.nonempty(predictions, "predictions")
-    references = checks.nonempty(references, "references")
-    for name, items in (("predictions", predictions), ("references", references)):
-        for i, item in enumerate(items):
-            if item is None or not hasattr(item, "__len__") or not hasattr(item, "__getitem__"):
-                raise TypeError(f"{name}[{i}] must be a token list or a string, got {type(item).__name__}")
-    if len(predictions) != len(references):
-        raise ValueError(f"predictions ({len(predictions)}) and references ({len(references)}) "
-                         "must be equally many")
-    return predictions, references
-
-
-def accuracy_by_position(predictions, references, positions: int, from_end: bool = False) -> np.ndarray:
-    """Token accuracy at positions 0..positions-1 (counted from the end when
-    ``from_end``), over references long enough to have that position; NaN
-    where none is."""
-    predictions, references = _check_pairs(predictions, references)
-    positions = checks.positive_int(positions, "positions")
-    from_end = checks.boolean(from_end, "from_end")
-    hits, counts = np.zeros(positions), np.zeros(positions)
-    for pred, ref in zip(predictions, references):
-        pred, ref = (pred[::-1], ref[::-1]) if from_end else (pred, ref)
-        for i in range(min(positions, len(ref))):
-            counts[i] += 1
-            hits[i] += i < len(pred) and pred[i] == ref[i]
-    with np.errstate(invalid="ignore"):
-        return hits / counts
-
-
-def position_accuracy(predictions, references, n: int = 4) -> tuple[float, float]:
-    """SB-NMT's measure: token accuracy over the first n and the last n
-    positions of each reference (the last ones aligned from the end)."""
-    predictions, references = _check_pairs(predictions, references)
-    n = checks.positive_int(n, "n")
-    if not any(len(ref) for ref in references):
-        raise ValueError("references are all empty: no position to score")
-    result = []
-    for from_end in (False, True):
-        hits = total = 0
-        for pred, ref in zip(predictions, references):
-            pred, ref = (pred[::-1], ref[::-1]) if from_end else (pred, ref)
-            for i in range(min(n, len(ref))):
-                total += 1
-                hits += i < len(pred) and pred[i] == ref[i]
-        result.append(hits / total)
-    return result[0], result[1]
-
-
-def exact_match(predictions, references) -> float:
-    predictions, references = _check_pairs(predictions, references)
-    return float(np.mean([list(p) == list(r) for p, r in zip(predictions, references)]))
-
-
-def char_f1(predictions, references) -> float:
-    """Mean bag-of-characters F1 between each prediction and its reference."""
-    predictions, references = _check_pairs(predictions, references)
-    scores = []
-    for pred, ref in zip(predictions, references):
-        overlap = sum((Counter(pred) & Counter(ref)).values())
-        if overlap == 0:
-            scores.append(0.0)
-            continue
-        precision, recall = overlap / len(pred), overlap / len(ref)
-        scores.append(2 * precision * recall / (precision + recall))
-    return float(np.mean(scores))

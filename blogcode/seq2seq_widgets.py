@@ -7,12 +7,14 @@ the architecture and leakage diagrams (matplotlib) and the beam explorer
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from blogcode.seq2seq import END, PAD
+from blogcode import checks
+from blogcode.beam_search import END, PAD, BidirectionalResult
 from blogcode.widgets import show_figure, stepped_figure
 
 __all__ = ["use_cjk_font", "draw_architecture", "draw_leakage", "beam_step_traces", "beam_explorer",
@@ -48,12 +50,23 @@ def _box(ax, x, y, w, h, text, colour, fontsize=9):
     ax.text(x, y, text, ha="center", va="center", fontsize=fontsize)
 
 
+def _check_axes(ax):
+    if not hasattr(ax, "add_patch") or not hasattr(ax, "annotate"):
+        raise TypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
+    return ax
+
+
+def _callable(value, name: str):
+    return checks.instance_of(value, name, Callable, "callable")
+
+
 def _arrow(ax, start, end, colour="0.3", style="-|>", **kw):
     ax.annotate("", xy=end, xytext=start, arrowprops=dict(arrowstyle=style, color=colour, lw=1.2, **kw))
 
 
 def draw_architecture(ax) -> None:
     """The model: encoder, two decoders, their attentions and the shared head."""
+    _check_axes(ax)
     ax.set_xlim(0, 10)
     ax.set_ylim(0, 6)
     ax.axis("off")
@@ -89,12 +102,11 @@ def draw_leakage(ax, sentence: str = "北京欢迎你", query: int | None = None
     position ``query`` (default: the last) while attending to R2L positions
     <= query, whose inputs already contain the gold token. Returns which R2L
     input positions hold it."""
-    n = len(sentence)
+    _check_axes(ax)
+    n = len(checks.string(sentence, "sentence"))
     if n < 2:
         raise ValueError(f"sentence must have at least two characters, got {sentence!r}")
-    query = n if query is None else query
-    if not 1 <= query <= n:
-        raise ValueError(f"query must be in [1, {n}], got {query}")
+    query = n if query is None else checks.integer(query, "query", minimum=1, maximum=n)
     l2r_in = ["S"] + list(sentence)
     r2l_in = ["S"] + list(sentence[::-1])
     target = sentence[query - 1]
@@ -131,6 +143,10 @@ def beam_step_traces(snapshot: dict, decode) -> list:
     """Two bar traces (L2R, R2L) for one step of a recorded bidirectional search:
     each path's score, labelled with its text (R2L paths as generated, i.e.
     backwards; ⏹ marks a finished path)."""
+    checks.instance_of(snapshot, "snapshot", dict, "a dict with 'l2r' and 'r2l' beams")
+    if not {"l2r", "r2l"} <= set(snapshot):
+        raise ValueError(f"snapshot must have 'l2r' and 'r2l' entries, got {sorted(snapshot)}")
+    _callable(decode, "decode")
     traces = []
     for name, colour in (("l2r", "#e6550d"), ("r2l", "#31a354")):
         state = snapshot[name]
@@ -148,6 +164,10 @@ def beam_step_traces(snapshot: dict, decode) -> list:
 def beam_explorer(result, decode, row: int = 0, title: str = "Bidirectional beam search, step by step"):
     """Static explorer over a search run with ``record=True``: one slider step
     per decoding step, both directions' beams (path text and score)."""
+    checks.instance_of(result, "result", BidirectionalResult)
+    _callable(decode, "decode")
+    row = checks.integer(row, "row")
+    checks.string(title, "title")
     if not result.trace:
         raise ValueError("result has no trace; run bidirectional_beam_search(..., record=True)")
     if not 0 <= row < result.trace[0]["l2r"]["tokens"].shape[0]:
@@ -174,6 +194,13 @@ def beam_live_widget(search, sources: dict, decode, max_step: int = 12):
     ``search(source_text)`` runs ``bidirectional_beam_search(..., record=True)``
     on one input."""
     import ipywidgets as w
+
+    _callable(search, "search")
+    checks.instance_of(sources, "sources", dict, "a dict name -> source")
+    if not sources:
+        raise ValueError("sources must not be empty")
+    _callable(decode, "decode")
+    max_step = checks.positive_int(max_step, "max_step")
 
     choice = w.Dropdown(options=list(sources), description="input")
     slider = w.IntSlider(value=0, min=0, max=max_step, description="step")
