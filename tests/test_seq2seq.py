@@ -500,6 +500,10 @@ def test_model_save_reload_fit_and_tape(tmp_path):
     assert history.history["loss"][-1] < history.history["loss"][0]
     losses = train_seq2seq(model, arrays, steps=2, batch_size=12, learning_rate=1e-2, compiled=False)
     assert len(losses["l2r"]) == 2 and np.all(np.isfinite(losses["r2l"]))
+    # the searches' step graphs (and the RNN that continues cached states) add no weights
+    weights = len(model.weights)
+    bidirectional_beam_search(model.pair_step_fn(arrays["source"][:2]), 2, 2, 3, len(vocab))
+    assert len(model.weights) == weights
     path = tmp_path / "bidecoder.keras"
     model.save(path)
     again = keras.models.load_model(path)
