@@ -168,7 +168,7 @@ class BidirectionalSeq2Seq(keras.Model):
         h, c = tf.gather(cache_h, parent), tf.gather(cache_c, parent)
         if one_token:
             last = ids[:, -1]
-            out, (new_h, new_c) = self.decoders[d].cell(self.embedding(last), [h, c])
+            _, (new_h, new_c) = self.decoders[d].cell(self.embedding(last), [h, c])
             keep = tf.not_equal(last, PAD)[:, None]  # padding leaves the state as it was, as in the LSTM
             h, c = tf.where(keep, new_h, h), tf.where(keep, new_c, c)
             out = h[:, None]
