@@ -288,12 +288,14 @@ def softmax_by_subtraction(scores, allowed, constant: float = 1e10):
 #   one ``(b * nb, block, block)`` batched matmul per shift. The shifted keys
 #   are slices of ONE padded copy along axis 0, which TensorFlow takes
 #   without copying, so no window of keys is ever materialised;
-# * the stride (atrous), with ``block == rate``: the keys a multiple of
-#   ``rate`` away from slot ``c`` of a block are slot ``c`` of every block
-#   of the same sequence, ``(b * nb, rate, nb)``.
+# * the stride (atrous): the keys a multiple of ``rate`` away from a query
+#   are its own interleaved subsequence (positions ``c, c + rate, ...``),
+#   so it is dense attention inside each of ``rate`` subsequences of length
+#   ``m = n / rate``, ``(b, rate, m, m)``: ``n^2 / rate`` scores.
 #
 # A fixed number of large kernels and no loop; ``_joint_masked_softmax``
-# normalises each query once over all its parts without concatenating them.
+# normalises each query once over all its parts without concatenating them,
+# converting only the small per-query statistics between the two layouts.
 
 
 def _dims(x: tf.Tensor) -> list:
@@ -359,11 +361,11 @@ def _band_parts(q, k, valid, neighbors: int, block: int, causal: bool):
     reaches, one ``(b * nb, block, block)`` tensor per shift (three when
     ``block == neighbors``: ``3 * block * n`` scores, not ``n^2``), each with
     its mask: a constant ``(block, block)`` cut of the band, the padding, and
-    no key block from another sequence. ``q``, ``k``, ``valid`` are
-    ``(b, n, ...)``."""
+    no key block from another sequence. ``q`` (already scaled by
+    ``1/sqrt(d)``), ``k`` and ``valid`` are ``(b, n, ...)``."""
     shifts = _band_shifts(neighbors, block, causal)
     nb = (_dims(q)[1] + block - 1) // block
-    qf, valid_q = _flat_blocks(q * _scale(q), block), _flat_blocks(valid, block)  # scale n*d, not the scores
+    qf, valid_q = _flat_blocks(q, block), _flat_blocks(valid, block)
     index = _block_index(_dims(qf)[0], nb)
     keys, key_valid = _shifted(_flat_blocks(k, block), shifts), _shifted(_flat_blocks(valid, block), shifts)
     rows = np.arange(block)[:, None] - np.arange(block)[None, :]
@@ -410,8 +412,8 @@ def _strided_part(q, k, valid, rate: int, causal: bool, min_distance: int = 0):
     plain attention inside each of the ``rate`` interleaved subsequences,
     ``(b, rate, m, m)`` with ``m = n / rate`` (rounded up), with its mask.
     ``min_distance`` drops keys fewer than that many steps of ``rate`` away;
-    the sparse form uses it to count the band once."""
-    qs, ks, valid_s = (_subsequences(t, rate) for t in (q * _scale(q), k, valid))
+    the sparse form uses it to count the band once. ``q`` is already scaled."""
+    qs, ks, valid_s = (_subsequences(t, rate) for t in (q, k, valid))
     allowed = (_stride_steps_allowed(_dims(qs)[2], min_distance, causal)[None, None]
                & valid_s[..., None] & valid_s[:, :, None, :])
     return tf.matmul(qs, ks, transpose_b=True), allowed, "subsequences"
@@ -492,6 +494,7 @@ def _all_valid(q: tf.Tensor) -> tf.Tensor:
 @_graph_when_eager
 def _atrous_core(q, k, v, valid, rate: int, causal: bool):
     valid = _all_valid(q) if valid is None else valid
+    q = q * _scale(q)  # scale the n x d queries once, not the scores
     (weights,) = _joint_masked_softmax([_strided_part(q, k, valid, rate, causal)])
     return _unflatten(_strided_output(weights, v, rate), _dims(q)[0], _dims(q)[1])
 
@@ -499,6 +502,7 @@ def _atrous_core(q, k, v, valid, rate: int, causal: bool):
 @_graph_when_eager
 def _local_core(q, k, v, valid, neighbors: int, block: int, causal: bool):
     valid = _all_valid(q) if valid is None else valid
+    q = q * _scale(q)  # scale the n x d queries once, not the scores
     weights = _joint_masked_softmax(_band_parts(q, k, valid, neighbors, block, causal))
     out = _band_output(weights, v, block, _band_shifts(neighbors, block, causal))
     return _unflatten(out, _dims(q)[0], _dims(q)[1])
@@ -507,6 +511,7 @@ def _local_core(q, k, v, valid, neighbors: int, block: int, causal: bool):
 @_graph_when_eager
 def _sparse_core(q, k, v, valid, rate: int, causal: bool):
     valid = _all_valid(q) if valid is None else valid
+    q = q * _scale(q)  # scale the n x d queries once, not the scores
     band = _band_parts(q, k, valid, rate, rate, causal)
     strided = _strided_part(q, k, valid, rate, causal, min_distance=2)
     *band_weights, strided_weights = _joint_masked_softmax(band + [strided])
