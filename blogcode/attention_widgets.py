@@ -13,7 +13,6 @@ import time
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from blogcode import checks
 from blogcode.attention import atrous_mask, causal_mask, local_mask, receptive_field, sparse_mask
