@@ -357,17 +357,20 @@ def _git(*args: str) -> str | None:
         out = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=20)
     except (OSError, subprocess.SubprocessError):
         return None
-    return out.stdout.strip() if out.returncode == 0 else None
+    return out.stdout.rstrip() if out.returncode == 0 else None  # keep porcelain's leading space
 
 
 def _commit(modules: dict[str, str], package: str) -> dict:
     head = _git("rev-parse", "HEAD")
-    status = _git("status", "--porcelain")
+    # dirty: tracked files changed outside results/ (recordings are written there), or
+    # any dependency of the experiment changed or untracked
+    status = _git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)results")
     files = [str(_module_file(m, _package_root(package), package).relative_to(ROOT))
              for m in modules if package == PACKAGE]
     changed = _git("status", "--porcelain", "--", *files) if files else ""
-    return {"head": head, "dirty": bool(status) if status is not None else None,
-            "dirty_dependencies": sorted(line[3:] for line in (changed or "").splitlines())}
+    dirty_dependencies = sorted(line[3:] for line in (changed or "").splitlines())
+    return {"head": head, "dirty": bool(status or dirty_dependencies) if status is not None else None,
+            "dirty_dependencies": dirty_dependencies}
 
 
 def _cpu_model() -> str:

@@ -370,3 +370,21 @@ def test_results_that_are_not_json_are_refused(fake, tmp_path):
     runs._REGISTRY.pop("fake/one", None)
     with pytest.raises(TypeError, match="JSON-serialisable"):
         runs.run_experiment("fake/one", package=pkg, results_dir=tmp_path, progress=runs.Progress(quiet=True))
+
+
+def test_the_committed_ellipse_recording_loads_and_reproduces():
+    """results/ellipse/tabulation.json: its provenance line, and a full re-run (about
+    3 s) that gives the same values and errors within the declared tolerance."""
+    run = runs.load("ellipse", "tabulation")
+    assert run.mode == "full" and run.settings == runs.get("ellipse/tabulation").full
+    assert run.provenance_line().startswith("recorded on ") and " commit " in run.provenance_line()
+    assert len(run.provenance["commit"]["head"]) == 40
+    assert -2e-3 < run.results["errors"]["l"] < -1e-4 and run.results["tabulated"]["glues"]
+    assert run.reproduce(fast=False) is True
+
+
+def test_commit_provenance_names_head():
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    commit = runs._commit(runs.module_sources("blogcode.ellipse_experiments"), "blogcode")
+    assert commit["head"] == head and isinstance(commit["dirty"], bool)
+    assert all(path.startswith("blogcode/") for path in commit["dirty_dependencies"])
