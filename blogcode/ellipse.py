@@ -41,11 +41,12 @@ finite-difference slopes), for comparison.
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.special import ellipe, ellipeinc
+
+from blogcode import checks
 
 __all__ = [
     "EllipseArc",
@@ -77,14 +78,29 @@ _GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(_GL_ORDER)
 _GL_VINV = np.linalg.inv(np.polynomial.legendre.legvander(_GL_NODES, _GL_ORDER - 1))
 
 
+#: Sizes and aspect ratios the functions accept: far beyond any sheet, yet small
+#: enough that squares and cubes of the sizes (curvatures, volumes) stay finite.
+SIZE_RANGE = (1e-100, 1e100)
+MAX_ASPECT_RATIO = 1e10
+
+
 def _check_size(name: str, value) -> float:
-    """A finite positive float, or ``ValueError`` naming the argument."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-    v = float(value)
-    if not math.isfinite(v) or v <= 0.0:
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    """A float in ``SIZE_RANGE``: ``TypeError`` for a non-number, ``ValueError``
+    for NaN, infinities, non-positive or out-of-range sizes, naming the argument."""
+    v = checks.positive_real(value, name)
+    low, high = SIZE_RANGE
+    if not low <= v <= high:
+        raise ValueError(f"{name} must lie in [{low:g}, {high:g}], got {v!r}")
     return v
+
+
+def _check_sizes(a_name: str, a, b_name: str, b) -> tuple[float, float]:
+    """Both semi-axes checked, and their ratio within ``MAX_ASPECT_RATIO``."""
+    a, b = _check_size(a_name, a), _check_size(b_name, b)
+    if max(a, b) / min(a, b) > MAX_ASPECT_RATIO:
+        raise ValueError(f"{a_name}/{b_name} = {a / b:g} is outside [1/{MAX_ASPECT_RATIO:g}, "
+                         f"{MAX_ASPECT_RATIO:g}]: the elliptic functions lose all accuracy there")
+    return a, b
 
 
 def _check_long_axis(a_name: str, a: float, b_name: str, b: float) -> None:
@@ -102,16 +118,14 @@ def quarter_perimeter(a, b) -> float:
     Symmetric in ``a`` and ``b`` (it is a property of the curve, not of how the
     sheet is bent). Raises ``ValueError`` for non-positive, NaN or infinite sizes.
     """
-    a = _check_size("a", a)
-    b = _check_size("b", b)
+    a, b = _check_sizes("a", a, "b", b)
     big, small = max(a, b), min(a, b)
     return float(big * ellipe(1.0 - (small / big) ** 2))
 
 
 def scale_to_quarter_perimeter(a, b, l):
     """Return ``(k a, k b)`` whose quarter perimeter is ``l`` (same shape, new size)."""
-    a = _check_size("a", a)
-    b = _check_size("b", b)
+    a, b = _check_sizes("a", a, "b", b)
     l = _check_size("l", l)
     k = l / quarter_perimeter(a, b)
     return a * k, b * k
@@ -125,8 +139,7 @@ class EllipseArc:
     """
 
     def __init__(self, a, b):
-        self.a = _check_size("a", a)
-        self.b = _check_size("b", b)
+        self.a, self.b = _check_sizes("a", a, "b", b)
         self._m = 1.0 - (self.a / self.b) ** 2  # may be negative: fine for ellipeinc
         self.l = float(self.b * ellipe(self._m))
         # a coarse table of s(t) and dt/ds for cubic Hermite starting guesses
@@ -218,12 +231,13 @@ class EllipseArc:
 def _as_arc(sheet, names=("a", "b")) -> EllipseArc:
     if isinstance(sheet, EllipseArc):
         return sheet
-    try:
-        a, b = sheet
-    except (TypeError, ValueError):
-        raise ValueError(f"a sheet must be a pair ({names[0]}, {names[1]}), got {sheet!r}") from None
-    a = _check_size(names[0], a)
-    b = _check_size(names[1], b)
+    if isinstance(sheet, (str, bytes)) or not isinstance(sheet, (tuple, list, np.ndarray)):
+        raise TypeError(f"a sheet must be an EllipseArc or a pair ({names[0]}, {names[1]}), "
+                        f"got {type(sheet).__name__}")
+    if len(sheet) != 2:
+        raise ValueError(f"a sheet must be a pair ({names[0]}, {names[1]}), got {len(sheet)} values")
+    a, b = sheet
+    a, b = _check_sizes(names[0], a, names[1], b)
     return EllipseArc(a, b)
 
 
@@ -339,9 +353,7 @@ def _solve(arc1: EllipseArc, arc2: EllipseArc, n: int) -> GlueResult:
 
 
 def _check_points(n) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 3:
-        raise ValueError(f"n must be an integer >= 3, got {n!r}")
-    return int(n)
+    return checks.integer(n, "n", minimum=3)
 
 
 def glue(a, b, n: int = 401) -> GlueResult:
@@ -353,8 +365,7 @@ def glue(a, b, n: int = 401) -> GlueResult:
     infinite sizes and for ``a < b`` (identical sheets bent along their short
     axis never glue: ``c_{a,b} = -c_{b,a} <= 0``; most likely the sizes were swapped).
     """
-    a = _check_size("a", a)
-    b = _check_size("b", b)
+    a, b = _check_sizes("a", a, "b", b)
     _check_long_axis("a", a, "b", b)
     n = _check_points(n)
     arc = EllipseArc(a, b)
@@ -386,8 +397,7 @@ def glue_pair(sheet1, sheet2, n: int = 401) -> GlueResult:
 def end_curvatures(a, b) -> tuple[float, float]:
     """Curvature of the quarter ellipse at its start ``(a, 0)`` and at its end ``(0, b)``:
     ``(a / b**2, b / a**2)``."""
-    a = _check_size("a", a)
-    b = _check_size("b", b)
+    a, b = _check_sizes("a", a, "b", b)
     return a / b**2, b / a**2
 
 
@@ -426,7 +436,12 @@ def gluability_map(ratios, n: int = 401):
     come from ``c(s) ~ (k1(0)**2 - k2(l)**2) s**2`` near ``s = 0`` (``k`` the
     curvature) and its mirror image near ``s = l``.
     """
-    r = np.asarray(ratios, dtype=float)
+    if ratios is None or isinstance(ratios, (str, bytes)):
+        raise TypeError(f"ratios must be an array of numbers, got {type(ratios).__name__}")
+    try:
+        r = np.asarray(ratios, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"ratios must be an array of numbers, got {ratios!r}") from None
     if r.ndim != 1 or r.size == 0 or np.any(~np.isfinite(r)) or np.any(r <= 0):
         raise ValueError("ratios must be a non-empty 1-D array of positive finite numbers")
     sizes = [scale_to_quarter_perimeter(1.0, float(q), 1.0) for q in r]
@@ -458,8 +473,7 @@ def tabulated_glue(a, b, step: float = 1e-6) -> GlueResult:
     of the integrable singularity of ``ds/dy`` at ``y = b``, which is why its
     ``l`` is about 0.1 % short for ``step = 1e-6``.
     """
-    a = _check_size("a", a)
-    b = _check_size("b", b)
+    a, b = _check_sizes("a", a, "b", b)
     _check_long_axis("a", a, "b", b)
     step = _check_size("step", step)
     if step >= b / 4:
@@ -496,8 +510,7 @@ def compare_with_tabulation(a=2.0, b=1.0, step: float = 1e-6, repeat: int = 5, n
     """
     import time
 
-    if isinstance(repeat, bool) or not isinstance(repeat, (int, np.integer)) or repeat < 1:
-        raise ValueError(f"repeat must be a positive integer, got {repeat!r}")
+    repeat = checks.positive_int(repeat, "repeat")
     times_exact, times_tab = [], []
     for _ in range(repeat):
         start = time.perf_counter()

@@ -50,6 +50,8 @@ from numpy.polynomial import Chebyshev
 from scipy import optimize, special
 from scipy.integrate import solve_bvp, solve_ivp
 
+from blogcode import checks
+
 __all__ = [
     "Rope",
     "RopeSolveError",
@@ -141,29 +143,21 @@ class SkippingRope:
 
 
 def _finite(name: str, value, *, positive=False, nonnegative=False) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a real number, got {value!r}") from None
-    if not math.isfinite(v):
-        raise ValueError(f"{name} must be finite, got {v}")
-    if positive and v <= 0:
-        raise ValueError(f"{name} must be > 0, got {v}")
-    if nonnegative and v < 0:
-        raise ValueError(f"{name} must be >= 0, got {v}")
-    return v
+    if positive:
+        return checks.positive_real(value, name)
+    return checks.real(value, name, minimum=0.0 if nonnegative else None)
 
 
 def _point(name: str, p) -> tuple[float, float]:
+    if p is None or isinstance(p, (str, bytes)):
+        raise TypeError(f"{name} must be an (x, y) pair of numbers, got {type(p).__name__}")
     try:
-        a = np.asarray(p, dtype=float)
+        a = np.asarray(p)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be an (x, y) pair of numbers, got {p!r}") from None
+        raise TypeError(f"{name} must be an (x, y) pair of numbers, got {p!r}") from None
     if a.shape != (2,):
         raise ValueError(f"{name} must be an (x, y) pair, got shape {a.shape}")
-    if not np.all(np.isfinite(a)):
-        raise ValueError(f"{name} must be finite, got {tuple(a)}")
-    return float(a[0]), float(a[1])
+    return checks.real(a[0].item(), f"{name}[0]"), checks.real(a[1].item(), f"{name}[1]")
 
 
 def _check_physics(omega, g, length):
@@ -177,14 +171,25 @@ def _check_physics(omega, g, length):
     return omega, g, length
 
 
+def _check_ends(start, end, length) -> tuple[float, float]:
+    dist = math.hypot(end[0] - start[0], end[1] - start[1])
+    if dist == 0:
+        raise ValueError(f"start and end are the same point {start}: give two distinct ends "
+                         "(or end=None for a free end)")
+    if length <= dist:
+        raise ValueError(
+            f"length={length} must exceed the distance {dist:.6g} between start and end "
+            "(a rope of exactly that length would need infinite tension)"
+        )
+    return end
+
+
 def _phi(omega, g, x, y):
     return 0.5 * omega**2 * x**2 - g * y
 
 
 def _n_points(n_points) -> int:
-    if isinstance(n_points, bool) or not isinstance(n_points, (int, np.integer)) or n_points < 3:
-        raise ValueError(f"n_points must be an int >= 3, got {n_points!r}")
-    return int(n_points)
+    return checks.integer(n_points, "n_points", minimum=3)
 
 
 # ------------------------------------------------------- Chebyshev utilities
@@ -262,6 +267,7 @@ def _energy(dense, omega, g, length) -> float:
 
 def rope_derivatives(rope: Rope, s=None):
     """``(s, x, y, x', y')`` from a piecewise Chebyshev interpolant of ``rope.at``."""
+    checks.instance_of(rope, "rope", Rope)
     if s is None:
         s = np.linspace(0.0, rope.length, 1001)
     s = np.asarray(s, dtype=float)
@@ -291,6 +297,9 @@ def equilibrium_residuals(rope: Rope, n_eval: int = 2001, *,
     panels used. With ``curves=True`` the
     arrays ``"s"``, ``"R_x(s)"`` and ``"R_y(s)"`` are included too.
     """
+    checks.instance_of(rope, "rope", Rope)
+    n_eval = checks.integer(n_eval, "n_eval", minimum=2)
+    curves = checks.boolean(curves, "curves")
     omega, g, lam = rope.omega, rope.g, rope.tension_constant
     length = rope.length
     pieces = _Panels(rope.at, length)
@@ -353,6 +362,7 @@ def catenary(length, span, *, g: float = 1.0, n_points: int = 401) -> Rope:
         raise ValueError(
             f"length={length} must exceed span={span}: the rope cannot reach its ends"
         )
+    _check_slenderness("length/span", length / span)
     half = 0.5 * span
     # length/span = sinh(u)/u with u = span/(2a); solve for u > 0.
     ratio = length / span
@@ -368,6 +378,17 @@ def catenary(length, span, *, g: float = 1.0, n_points: int = 401) -> Rope:
         return xc + half, a * np.cosh(xc / a) - a * ch
 
     return _make_rope(dense, 0.0, g, length, g * a * ch, (0.0, 0.0), (span, 0.0), "rope", n_points)
+
+
+#: The largest length-to-span (or height) ratio of the closed forms: beyond it the
+#: root brackets leave floating-point range (sinh overflows; k rounds to 1).
+MAX_SLENDERNESS = 1e12
+
+
+def _check_slenderness(name: str, ratio: float) -> None:
+    if ratio > MAX_SLENDERNESS:
+        raise ValueError(f"{name} = {ratio:g} exceeds {MAX_SLENDERNESS:g}: the closed form "
+                         "leaves floating-point range there")
 
 
 def _troposkien_params(length: float, height: float):
@@ -405,6 +426,7 @@ def troposkien(length, height, *, omega: float = 1.0,
     if length <= height:
         raise ValueError(f"length={length} must exceed height={height}: "
                          "the rope cannot reach its ends")
+    _check_slenderness("length/height", length / height)
     k, A = _troposkien_params(length, height)
     m = k * k
     c = 0.5 * A * (1 - m)
@@ -451,51 +473,57 @@ def critical_speeds_hanging_chain(g, length, count: int = 3) -> np.ndarray:
     """
     g = _finite("g", g, positive=True)
     length = _finite("length", length, positive=True)
-    return special.jn_zeros(0, int(count)) * math.sqrt(g / length) / 2.0
+    count = checks.positive_int(count, "count")
+    return special.jn_zeros(0, count) * math.sqrt(g / length) / 2.0
 
 
 # ------------------------------------------------------------ free end
 
 
-def _free_rhs(omega, g, n):
-    """Right-hand side in sigma = length - s for ``n`` trial ropes at once.
+def _free_rhs(omega, g, side):
+    """Right-hand side in sigma = length - s for trial ropes whose free ends lie
+    on the sides ``side`` (signs of ``x_e``) of the axis, all at once.
 
     State ``(x, y, P, Q)`` with ``(P, Q) = T t``; at the free end ``P = Q = 0``
-    and the tangent is the limit ``f / |f|``.
+    and the tangent is the limit ``f / |f|``. With gravity ``Q = -g sigma < 0``,
+    so ``T = |(P, Q)| > 0`` all along. Without gravity the rope lies on the
+    horizontal line through its end, ``t = (side, 0)``: where the tension
+    would reach zero inside the rope it carries on as compression (an arch,
+    not a taut rope) instead of folding back on itself.
     """
     w2 = omega**2
+    n = side.size
 
-    if n == 1:
-        def rhs1(sig, Y):
-            x, _, P, Q = Y
-            fx = w2 * x
-            T = math.hypot(P, Q)
-            if T > 1e-300:
-                tx, ty = P / T, Q / T
-            else:
-                fn = math.hypot(fx, g)
-                tx, ty = (fx / fn, -g / fn) if fn > 0 else (0.0, 0.0)
-            return np.array([-tx, -ty, fx, -g])
+    if g == 0:
+        def rhs_flat(sig, Y):
+            return np.concatenate([-side, np.zeros(n), w2 * Y[:n], np.zeros(n)])
 
-        return rhs1
+        return rhs_flat
 
     def rhs(sig, Y):
         x, P, Q = Y[:n], Y[2 * n : 3 * n], Y[3 * n :]
         T = np.hypot(P, Q)
         fx = w2 * x
         fy = np.full_like(x, -g)
-        fn = np.hypot(fx, fy)
         small = T <= 1e-300
-        if small.any():
-            T = np.where(small, 1.0, T)
-            fn = np.where(fn > 0, fn, 1.0)
-            tx = np.where(small, fx / fn, P / T)
-            ty = np.where(small, fy / fn, Q / T)
-        else:
-            tx, ty = P / T, Q / T
-        return np.concatenate([-tx, -ty, fx, fy])
+        if small.any():  # at the free end itself
+            fn = np.hypot(fx, fy)
+            T = np.where(small, fn, T)
+            P, Q = np.where(small, fx, P), np.where(small, fy, Q)
+        return np.concatenate([-P / T, -Q / T, fx, fy])
 
     return rhs
+
+
+def _side(xe):
+    """The side of the axis of each trial end; an end on the axis counts as x > 0
+    (without gravity the force vanishes there, and either choice is a convention)."""
+    return np.where(np.atleast_1d(xe) >= 0, 1.0, -1.0)
+
+
+def _signed_tension(g, side, P, Q):
+    """``T`` from the state: ``|(P, Q)|`` with gravity, ``side * P`` without."""
+    return np.hypot(P, Q) if g != 0 else side * P
 
 
 def _shoot_free(omega, g, length, xe, rtol, dense=False):
@@ -504,7 +532,7 @@ def _shoot_free(omega, g, length, xe, rtol, dense=False):
     n = xe.size
     y0 = np.concatenate([xe, np.zeros(n), np.zeros(n), np.zeros(n)])
     sol = solve_ivp(
-        _free_rhs(omega, g, n), (0.0, length), y0, method="DOP853",
+        _free_rhs(omega, g, _side(xe)), (0.0, length), y0, method="DOP853",
         rtol=rtol, atol=rtol * max(1.0, float(np.max(np.abs(xe))) + length), dense_output=dense,
     )
     if sol.status != 0:
@@ -512,36 +540,97 @@ def _shoot_free(omega, g, length, xe, rtol, dense=False):
     return sol
 
 
+def _may_touch_zero(x, f, k) -> bool:
+    """Whether ``|f|`` has a local minimum at ``x[k]`` (of two or three samples of
+    one sign) below which the parabola through the samples reaches zero or comes
+    within half of ``|f[k]|``: where a double root or a close pair may hide."""
+    a = np.abs(f)
+    if np.any(a[k] > a) or (k > 0 and a[k] == a[k - 1]):
+        return False
+    if x.size < 3:  # an end of the range: the minimum may lie on the boundary itself
+        return True
+    c2, c1, c0 = np.polyfit(x - x[1], a, 2)
+    if c2 <= 0:
+        return True
+    return c0 - c1 * c1 / (4 * c2) <= 0.5 * a[k]
+
+
+def _free_end_roots(miss, grid, F, tol):
+    """Every trial end ``x_e`` on ``[grid[0], grid[-1]]`` with ``miss(x_e) = 0``.
+
+    ``F`` is ``miss`` on ``grid`` (a cheaper, vectorised evaluation). Roots are
+    found in three ways, so none is lost to where it happens to fall:
+
+    * at a grid point, ends of the range included (``|miss| <= tol``): a
+      straight rope without gravity ends exactly at ``x0 +- length``;
+    * inside a cell where ``F`` changes sign (Brent's method); a sign change
+      across a jump (without gravity ``F`` jumps at ``x_e = 0``) is no root and
+      is dropped;
+    * near a local minimum of ``|F|`` without a sign change: a double root
+      (``F`` touches zero) or two roots closer than the grid spacing. There
+      ``s * miss`` (``s`` the sign of ``F``) is minimised; a minimum within
+      ``tol`` of zero is a double root, one below zero brackets two roots.
+    """
+    n = grid.size
+    roots = []
+
+    def accept(x):
+        if abs(miss(x)) <= tol:
+            roots.append(float(x))
+
+    def search_near_minimum(lo, hi, sign):
+        best = optimize.minimize_scalar(lambda x: sign * miss(x), bounds=(lo, hi), method="bounded",
+                                        options={"xatol": 1e-10 * max(1.0, abs(grid[-1])), "maxiter": 100})
+        xm, fm = float(best.x), float(best.fun)
+        if fm <= -tol:  # two roots in [lo, hi], one on each side of the minimum
+            for a, b in ((lo, xm), (xm, hi)):
+                if miss(a) * miss(b) < 0:
+                    accept(optimize.brentq(miss, a, b, xtol=1e-15, rtol=1e-15, maxiter=200))
+        elif fm <= tol:
+            accept(xm)
+
+    near = np.abs(F) <= tol
+    for i in np.flatnonzero(near):
+        accept(grid[i])
+    for i in range(n - 1):
+        if near[i] or near[i + 1] or F[i] * F[i + 1] >= 0:
+            continue
+        a, b = grid[i], grid[i + 1]
+        fa, fb = miss(a), miss(b)
+        if fa * fb < 0:
+            accept(optimize.brentq(miss, a, b, xtol=1e-15, rtol=1e-15, maxiter=200))
+        else:  # the accurate values disagree with the scan: search the cell
+            search_near_minimum(a, b, np.sign(fa))
+    for i in range(n):
+        left, right = max(i - 1, 0), min(i + 1, n - 1)
+        if np.any(near[left:right + 1]) or np.sign(F[left]) != np.sign(F[right]):
+            continue  # found already, or bracketed by a sign change
+        if _may_touch_zero(grid[left:right + 1], F[left:right + 1], i - left):
+            search_near_minimum(grid[left], grid[right], np.sign(F[i]))
+    roots.sort()
+    distinct = []
+    for r in roots:
+        if not distinct or r - distinct[-1] > 1e-9 * max(1.0, abs(grid[-1])):
+            distinct.append(r)
+    return distinct
+
+
 def _free_end_equilibria(omega, g, length, start, n_scan, n_points):
     x0, y0 = start
     reach = abs(x0) + length
     grid = np.linspace(-reach, reach, n_scan)
-    if g == 0:
-        grid = grid[grid != 0.0]  # no force at the axis: the end direction is undefined
-    sol = _shoot_free(omega, g, length, grid, 1e-9)
+    sol = _shoot_free(omega, g, length, grid, 1e-10)
     F = sol.y[: grid.size, -1] - x0
 
     def miss(xe):
         return float(_shoot_free(omega, g, length, xe, _RTOL).y[0, -1] - x0)
 
-    roots = []
-    for i in range(grid.size):
-        if F[i] == 0.0:
-            roots.append(grid[i])
-        if i + 1 < grid.size and F[i] * F[i + 1] < 0:
-            a, b = grid[i], grid[i + 1]
-            fa, fb = miss(a), miss(b)
-            if fa == 0.0:
-                roots.append(a)
-                continue
-            if fa * fb > 0:  # the coarse scan was not accurate enough here
-                raise RopeSolveError(f"free-end scan bracket [{a}, {b}] lost its sign change")
-            roots.append(optimize.brentq(miss, a, b, xtol=1e-15, rtol=1e-15, maxiter=200))
+    tol = 1e-9 * max(1.0, reach)
     ropes = []
-    for xe in roots:
+    for xe in _free_end_roots(miss, grid, F, tol):
         sol = _shoot_free(omega, g, length, xe, _RTOL, dense=True)
         xs, ys = sol.y[0, -1], sol.y[1, -1]
-        if abs(xs - x0) > 1e-9 * max(1.0, reach):
+        if abs(xs - x0) > tol:
             raise RopeSolveError(f"free-end shooting missed the support by {abs(xs - x0):.2e}")
         shift = y0 - ys
         lam = _phi(omega, g, xe, shift)  # T = 0 at the free end
@@ -550,10 +639,11 @@ def _free_end_equilibria(omega, g, length, start, n_scan, n_points):
             st = sol.sol(length - np.asarray(s, dtype=float))
             return st[0], st[1] + shift
 
-        rope = _make_rope(dense, omega, g, length, lam, start, None, "rope", n_points)
+        rope = _make_rope(dense, omega, g, length, lam, start, None, "auto", n_points)
         # The tension equals |P, Q| along the rope (first integral): a built-in check.
         st = sol.sol(length - rope.s)
-        if np.max(np.abs(np.hypot(st[2], st[3]) - rope.tension)) > 1e-8 * max(1.0, rope.max_tension):
+        tension = _signed_tension(g, _side(xe), st[2], st[3])
+        if np.max(np.abs(tension - rope.tension)) > 1e-8 * max(1.0, rope.max_tension):
             raise RopeSolveError("free-end solution violates T = lam - phi")
         ropes.append(rope)
     return ropes
@@ -731,20 +821,14 @@ def rope_equilibria(
     start = _point("start", start)
     n_points = _n_points(n_points)
     if end is None:
-        if isinstance(n_scan, bool) or not isinstance(n_scan, (int, np.integer)) or n_scan < 11:
-            raise ValueError(f"n_scan must be an int >= 11, got {n_scan!r}")
+        n_scan = checks.integer(n_scan, "n_scan", minimum=11)
         return sorted(
-            _free_end_equilibria(omega, g, length, start, int(n_scan) | 1, n_points),
+            _free_end_equilibria(omega, g, length, start, n_scan | 1, n_points),
             key=lambda r: r.energy,
         )
-    end = _point("end", end)
-    dist = math.hypot(end[0] - start[0], end[1] - start[1])
-    if length <= dist:
-        raise ValueError(
-            f"length={length} must exceed the distance {dist:.6g} between start and end "
-            "(a rope of exactly that length would need infinite tension)"
-        )
-    return _fixed_equilibria(omega, g, length, start, end, tuple(modes), n_points)
+    end = _check_ends(start, _point("end", end), length)
+    modes = tuple(checks.positive_int(m, "modes[]") for m in checks.nonempty(modes, "modes"))
+    return _fixed_equilibria(omega, g, length, start, end, modes, n_points)
 
 
 def solve_rope(omega, g, length, start, end=None, *, guess: Rope | None = None,
@@ -760,12 +844,12 @@ def solve_rope(omega, g, length, start, end=None, *, guess: Rope | None = None,
     """
     omega, g, length = _check_physics(omega, g, length)
     start = _point("start", start)
+    if guess is not None:
+        checks.instance_of(guess, "guess", Rope)
+        if end is None:
+            raise ValueError("guess continues a rope with both ends fixed; pass end as well")
     if guess is not None and end is not None:
-        end = _point("end", end)
-        dist = math.hypot(end[0] - start[0], end[1] - start[1])
-        if length <= dist:
-            raise ValueError(f"length={length} must exceed the distance "
-                             f"{dist:.6g} between start and end")
+        end = _check_ends(start, _point("end", end), length)
         s = np.linspace(0.0, length, 201)
         gx, gy = guess.at(s * guess.length / length)
         # rigid shift/scale of the guess onto the new ends
@@ -835,8 +919,11 @@ def published_rope(
     T = _finite("T", T, positive=True)
     h = _finite("h", h, positive=True)
     start = _point("start", start)
-    if direction not in (-1, 1):
-        raise ValueError(f"direction must be -1 or 1, got {direction!r}")
+    direction = checks.one_of(direction, "direction", (-1, 1))
+    corrected = checks.boolean(corrected, "corrected")
+    method = checks.one_of(method, "method", ("RK23", "RK45", "DOP853", "Radau", "BDF", "LSODA"))
+    rtol = _finite("rtol", rtol, positive=True)
+    atol = _finite("atol", atol, positive=True)
     phi0 = _phi(omega, g, *start)
     if phi0 == 0:
         raise ValueError(

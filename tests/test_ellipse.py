@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from blogcode.ellipse import (
+    compare_with_tabulation,
     EllipseArc,
     criterion,
     end_curvatures,
@@ -199,27 +200,46 @@ def test_mismatched_quarter_perimeters_raise():
     assert glue_pair((2, 1), (a2, b2)).glues
 
 
-BAD = [0, -1.0, float("nan"), float("inf"), -float("inf"), "2", None, True]
+BAD = [(0, ValueError), (-1.0, ValueError), (float("nan"), ValueError), (float("inf"), ValueError),
+       (-float("inf"), ValueError), (1e-200, ValueError), (1e200, ValueError),
+       ("2", TypeError), (None, TypeError), (True, TypeError)]
 
 
-@pytest.mark.parametrize("bad", BAD, ids=repr)
-def test_bad_sizes_raise_naming_the_argument(bad):
-    with pytest.raises(ValueError, match=r"^a must"):
+@pytest.mark.parametrize("bad, error", BAD, ids=repr)
+def test_bad_sizes_raise_naming_the_argument(bad, error):
+    with pytest.raises(error, match=r"^a must"):
         glue(bad, 1.0)
-    with pytest.raises(ValueError, match=r"^b must"):
+    with pytest.raises(error, match=r"^b must"):
         glue(2.0, bad)
-    with pytest.raises(ValueError, match=r"^a must"):
+    with pytest.raises(error, match=r"^a must"):
         quarter_perimeter(bad, 1.0)
-    with pytest.raises(ValueError, match=r"^b must"):
+    with pytest.raises(error, match=r"^b must"):
         quarter_perimeter(1.0, bad)
-    with pytest.raises(ValueError, match=r"^l must"):
+    with pytest.raises(error, match=r"^l must"):
         scale_to_quarter_perimeter(1.0, 1.0, bad)
-    with pytest.raises(ValueError, match=r"^a1 must"):
+    with pytest.raises(error, match=r"^a1 must"):
         glue_pair((bad, 1.0), (2.0, 1.0))
-    with pytest.raises(ValueError, match=r"^b2 must"):
+    with pytest.raises(error, match=r"^b2 must"):
         glue_pair((2.0, 1.0), (2.0, bad))
-    with pytest.raises(ValueError, match=r"^a must"):
+    with pytest.raises(error, match=r"^a must"):
         EllipseArc(bad, 1.0)
+    with pytest.raises(error, match=r"^a must"):
+        end_curvatures(bad, 1.0)
+
+
+@pytest.mark.parametrize("a, b", [(1e11, 1.0), (1.0, 1e-11), (1e50, 1e-50), (1e-60, 1e60)])
+def test_extreme_aspect_ratios_raise_value_error_not_overflow(a, b):
+    """Sizes that are each fine but whose ratio overflows the elliptic functions."""
+    for call in (lambda: glue(max(a, b), min(a, b)), lambda: EllipseArc(a, b),
+                 lambda: quarter_perimeter(a, b), lambda: end_curvatures(a, b),
+                 lambda: glue_pair((a, b), (a, b))):
+        with pytest.raises(ValueError, match="outside"):
+            call()
+
+
+def test_the_largest_accepted_aspect_ratio_still_computes():
+    result = glue(1e10, 1.0, n=5)
+    assert result.glues and np.isfinite(result.volume)
 
 
 def test_long_axis_rule_and_other_arguments():
@@ -235,6 +255,14 @@ def test_long_axis_rule_and_other_arguments():
         tabulated_glue(2.0, 1.0, step=0.0)
     with pytest.raises(ValueError, match="ratios"):
         gluability_map([0.5, -1.0])
+    with pytest.raises(TypeError, match="ratios"):
+        gluability_map(None)
+    with pytest.raises(TypeError, match="^n must be an int"):
+        glue(2.0, 1.0, n=5.0)
+    with pytest.raises(TypeError, match="sheet must be an EllipseArc or a pair"):
+        glue_pair("2,1", (2.0, 1.0))
+    with pytest.raises(TypeError, match="^repeat must be an int"):
+        compare_with_tabulation(repeat=2.5)
 
 
 def test_tabulation_scheme_converges_like_sqrt_step():

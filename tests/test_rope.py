@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import mpmath
@@ -64,7 +65,7 @@ def test_closed_forms_reject_bad_inputs():
         R.catenary(1.0, 1.0)
     with pytest.raises(ValueError, match="span must be > 0"):
         R.catenary(1.0, -1.0)
-    with pytest.raises(ValueError, match="length must be finite"):
+    with pytest.raises(ValueError, match="length must not be NaN"):
         R.catenary(float("nan"), 1.0)
     with pytest.raises(ValueError, match="length.*must exceed height"):
         R.troposkien(0.9, 1.0)
@@ -119,9 +120,9 @@ def test_fixed_ends_bad_inputs():
         R.solve_rope(1.0, 1.0, -1.0, (0, 0), (1, 0))
     with pytest.raises(ValueError, match="omega must be >= 0"):
         R.solve_rope(-1.0, 1.0, 2.0, (0, 0), (1, 0))
-    with pytest.raises(ValueError, match="g must be finite"):
+    with pytest.raises(ValueError, match="g must not be NaN"):
         R.solve_rope(1.0, float("nan"), 2.0, (0, 0), (1, 0))
-    with pytest.raises(ValueError, match="end must be finite"):
+    with pytest.raises(ValueError, match=r"end\[1\] must be finite"):
         R.solve_rope(1.0, 1.0, 2.0, (0, 0), (1, float("inf")))
     with pytest.raises(ValueError, match="start must be an \\(x, y\\) pair"):
         R.solve_rope(1.0, 1.0, 2.0, (0, 0, 0), (1, 0))
@@ -167,6 +168,56 @@ def test_free_end_without_gravity_points_radially_outward():
     assert r.tension[0] == pytest.approx(4.0 * (0.3 + 0.5), rel=1e-10)
 
 
+# Starts on the axis, inside and outside the rope's length, on both sides; slow and fast; short and long.
+RADIAL_CASES = list(itertools.product((-1.5, -0.3, 0.0, 0.3, 0.5, 1.0, 2.0), (0.5, 1.0, 2.0, 5.0), (0.5, 1.0, 3.0)))
+
+
+@pytest.mark.parametrize("x0, omega, length", RADIAL_CASES)
+def test_free_end_without_gravity_matches_the_closed_form(x0, omega, length):
+    """Without gravity the lowest-energy rope is straight and radial, pointing away from
+    the axis, with tension omega^2 (L^2 - s^2)/2 + omega^2 |x0| (L - s)."""
+    r = R.solve_rope(omega, 0.0, length, (x0, 0.2))
+    side = 1.0 if x0 >= 0 else -1.0  # from the axis itself, the two mirror images tie
+    assert np.allclose(r.x, x0 + side * r.s, atol=1e-9) and np.allclose(r.y, 0.2, atol=1e-9)
+    tension = omega**2 * (length**2 - r.s**2) / 2 + omega**2 * abs(x0) * (length - r.s)
+    assert np.allclose(r.tension, tension, rtol=1e-9, atol=1e-9 * tension[0])
+    # the outward rope is one equilibrium among those found, and the lowest
+    found = R.rope_equilibria(omega, 0.0, length, (x0, 0.2))
+    assert any(abs(q.x[-1] - (x0 + side * length)) < 1e-9 for q in found)
+    assert r.energy == pytest.approx(min(q.energy for q in found if q.is_rope))
+
+
+def _roots_of(f, grid):
+    return R._free_end_roots(f, grid, np.array([f(x) for x in grid]), 1e-9)
+
+
+def test_free_end_root_search_finds_roots_at_both_ends_of_the_range():
+    grid = np.linspace(-1.0, 1.0, 11)
+    assert _roots_of(lambda x: x * x - 1.0, grid) == pytest.approx([-1.0, 1.0], abs=1e-12)
+
+
+def test_free_end_root_search_finds_double_roots_and_close_pairs():
+    grid = np.linspace(-1.0, 1.0, 11)  # spacing 0.2
+    double = _roots_of(lambda x: (x - 0.33) ** 2, grid)
+    assert double == pytest.approx([0.33], abs=1e-4)
+    pair = _roots_of(lambda x: (x - 0.31) * (x - 0.35), grid)  # both inside one cell
+    assert pair == pytest.approx([0.31, 0.35], abs=1e-12)
+    touch_at_end = _roots_of(lambda x: (x - 1.0) ** 2 + 0.5, grid)
+    assert touch_at_end == []
+
+
+def test_free_end_root_search_drops_a_jump_that_changes_sign():
+    # without gravity the support's position jumps at x_e = 0: no root there
+    grid = np.linspace(-1.0, 1.0, 10)
+    assert _roots_of(lambda x: (x + 0.5) if x < 0 else (x - 0.75), grid) == pytest.approx([-0.5, 0.75])
+
+
+def test_free_end_search_is_repeatable():
+    first = R.rope_equilibria(4.0, 3.0, 1.0, (0.3, 0.0), n_scan=41)
+    second = R.rope_equilibria(4.0, 3.0, 1.0, (0.3, 0.0), n_scan=41)
+    assert [r.energy for r in first] == [r.energy for r in second]
+
+
 def test_free_end_from_the_axis_bifurcates_at_the_bessel_speed():
     g, L = 3.0, 1.0
     w1, w2 = R.critical_speeds_hanging_chain(g, L, 2)
@@ -189,6 +240,40 @@ def test_free_end_general_residuals_and_free_end_tension():
     # vertical force at the support = weight of the rope
     _, _, _, xp, yp = R.rope_derivatives(r, [0.0])
     assert -r.tension[0] * yp[0] == pytest.approx(3.0 * 1.0, rel=1e-8)
+
+
+BAD_CALLS = [
+    (lambda: R.solve_rope("1", 1.0, 1.0, (0, 0)), TypeError, "omega"),
+    (lambda: R.solve_rope(1.0, None, 1.0, (0, 0)), TypeError, "g"),
+    (lambda: R.solve_rope(1.0, 1.0, True, (0, 0)), TypeError, "length"),
+    (lambda: R.solve_rope(1.0, 1.0, float("inf"), (0, 0)), ValueError, "length"),
+    (lambda: R.solve_rope(1.0, 1.0, 1.0, None), TypeError, "start"),
+    (lambda: R.solve_rope(1.0, 1.0, 1.0, "ab"), TypeError, "start"),
+    (lambda: R.solve_rope(1.0, 1.0, 1.0, ("a", 0)), TypeError, "start"),
+    (lambda: R.solve_rope(1.0, 1.0, 2.0, (0.5, 0.5), (0.5, 0.5)), ValueError, "start and end"),
+    (lambda: R.solve_rope(1.0, 1.0, 2.0, (0, 0), (1, 0), guess="rope"), TypeError, "guess"),
+    (lambda: R.solve_rope(1.0, 1.0, 2.0, (0, 0), guess=R.catenary(2.0, 1.0)), ValueError, "guess"),
+    (lambda: R.solve_rope(1.0, 1.0, 1.0, (0, 0), n_points=50.0), TypeError, "n_points"),
+    (lambda: R.rope_equilibria(1.0, 1.0, 1.0, (0, 0), n_scan=41.0), TypeError, "n_scan"),
+    (lambda: R.rope_equilibria(1.0, 1.0, 2.0, (0, 0), (1, 0), modes=()), ValueError, "modes"),
+    (lambda: R.rope_equilibria(1.0, 1.0, 2.0, (0, 0), (1, 0), modes=(1.5,)), TypeError, "modes"),
+    (lambda: R.critical_speeds_hanging_chain(3.0, 1.0, count=2.0), TypeError, "count"),
+    (lambda: R.critical_speeds_hanging_chain(3.0, 1.0, count=0), ValueError, "count"),
+    (lambda: R.catenary(1e13, 1.0), ValueError, "length/span"),
+    (lambda: R.troposkien(1e13, 1.0), ValueError, "length/height"),
+    (lambda: R.published_rope(2, 3, 0, direction=0), ValueError, "direction"),
+    (lambda: R.published_rope(2, 3, 0, corrected=1), TypeError, "corrected"),
+    (lambda: R.published_rope(2, 3, 0, method="Euler"), ValueError, "method"),
+    (lambda: R.equilibrium_residuals("rope"), TypeError, "rope"),
+    (lambda: R.equilibrium_residuals(R.catenary(2.0, 1.0), n_eval=1), ValueError, "n_eval"),
+    (lambda: R.skipping_rope(1.0, 1.0, 2.0, "1"), TypeError, "hand_separation"),
+]
+
+
+@pytest.mark.parametrize("call, error, name", BAD_CALLS, ids=[c[2] + "-" + c[1].__name__ for c in BAD_CALLS])
+def test_bad_arguments_raise_naming_the_argument(call, error, name):
+    with pytest.raises(error, match=name.replace("[", r"\[")):
+        call()
 
 
 def test_free_end_bad_inputs():
@@ -223,7 +308,7 @@ def test_published_rope_bad_inputs():
         R.published_rope(2, 3, 5)
     with pytest.raises(ValueError, match="T must be > 0"):
         R.published_rope(2, 3, 0, T=-1)
-    with pytest.raises(ValueError, match="C1 must be finite"):
+    with pytest.raises(ValueError, match="C1 must not be NaN"):
         R.published_rope(2, 3, float("nan"))
 
 
