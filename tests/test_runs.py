@@ -170,7 +170,7 @@ def test_fingerprint_is_stable_across_processes():
 
 def test_ellipse_dependencies_are_found_statically():
     modules = runs.module_sources("blogcode.ellipse_experiments")
-    assert {"blogcode", "blogcode.ellipse", "blogcode.checks", "blogcode.ellipse_experiments"} <= set(modules)
+    assert {"blogcode", "blogcode.ellipse", "blogcode.ellipse_experiments"} <= set(modules)
     assert "blogcode.runs" not in modules and "blogcode.rope" not in modules
     assert not any(m.startswith("blogcode.optimizers") for m in modules)
 
