@@ -573,10 +573,11 @@ class Run:
         fast = ", fast settings" if self.mode != "full" else ""
         return f"recorded on {device}, {date}, in {took}, commit {head}{dirty}{fast}"
 
-    def reproduce(self, *, fast: bool | None = None, package: str = PACKAGE) -> bool:
+    def reproduce(self, *, fast: bool | None = None, quiet: bool = True, package: str = PACKAGE) -> bool:
         """In full mode (``blogcode.FAST`` false), re-run the experiment with the recorded
         settings and raise ``AssertionError`` listing what differs beyond its tolerance;
-        in fast mode do nothing. Returns whether it re-ran."""
+        in fast mode do nothing. Returns whether it re-ran. ``quiet=False`` draws the
+        progress bar."""
         import blogcode
 
         fast = blogcode.FAST if fast is None else checks.boolean(fast, "fast")
@@ -584,7 +585,7 @@ class Run:
             return False
         exp = get(self.key, package=package)
         blogcode.set_seed(self.settings.get("seed", 0))
-        new = json.loads(json.dumps(exp.fn(dict(self.settings), Progress()), default=_to_json))
+        new = json.loads(json.dumps(exp.fn(dict(self.settings), Progress(quiet=quiet)), default=_to_json))
         diffs = compare_results(new, self.results, rtol=exp.rtol, atol=exp.atol, keys=exp.compare)
         if diffs:
             raise AssertionError(f"{self.key} does not reproduce its recording "
