@@ -6,10 +6,10 @@ of CPU, so a chapter runs its small settings live and *loads* the full run from
 ``results/<chapter>/<name>.json``, with where, when, from which commit and from which
 code it came; ``check`` says when that code or those settings have changed since.
 
-We keep this a few hundred lines of standard library instead of a tool such as DVC:
-DVC tracks files and shell stages and would need its own config, cache and git hooks,
-while here an experiment is a Python function whose dependencies are ``blogcode``
-modules, which ``ast`` finds offline in milliseconds.
+Why not DVC: it tracks files and shell stages, with its own config, cache and hooks, while
+our experiments are Python functions whose dependencies are ``blogcode`` modules. Those
+``ast`` finds offline in milliseconds, so a few hundred lines of standard library (tqdm
+drawn when installed, never required) do the whole job.
 
 Declaring an experiment (where it lives, never here)::
 
@@ -30,12 +30,15 @@ Discovery rule. This module never imports a chapter module by name. ``discover()
 walks the ``blogcode`` folders with ``pkgutil.iter_modules`` (without importing the
 packages it walks) and imports every module named ``experiments`` or ``*_experiments``
 (``blogcode/ellipse_experiments.py``, later ``blogcode/<chapter>/experiments.py``). Such a
-module should import TensorFlow only inside its functions, so that ``check`` stays fast.
+module (and a chapter package's ``__init__``) should import TensorFlow only inside its
+functions, so that ``check`` stays fast.
 
 Fingerprint. SHA-256 of the settings (canonical JSON) and of the source of every
 ``blogcode`` module the experiment's module imports, transitively, found statically with
 ``ast`` (imports anywhere in a file count, parent packages' ``__init__`` too, this
-module excepted): the same code gives the same fingerprint on any machine.
+module excepted): the same code gives the same fingerprint on any machine. Any edit of
+such a source, a comment included, makes the recording stale: re-record, or see that
+the results are unchanged (``git diff results/``).
 
 Command line (from the repository root)::
 

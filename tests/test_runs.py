@@ -228,6 +228,10 @@ def test_check_names_stale_runs_and_the_refresh_command(fake, tmp_path):
     (tmp_path / "fake" / "gone.json").write_text((tmp_path / "fake" / "one.json").read_text())
     [orphan] = runs.stale_runs(results_dir=tmp_path, package=pkg)
     assert orphan.startswith("fake/gone:") and "has no experiment" in orphan
+    (tmp_path / "fake" / "gone.json").unlink()
+    (tmp_path / "fake" / "one.json").write_text("{not json")
+    [broken] = runs.stale_runs(results_dir=tmp_path, package=pkg)
+    assert "unreadable" in broken and refresh in broken
 
 
 def test_check_command_fails_with_the_refresh_command(tmp_path):
