@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from blogcode import checks
 from blogcode.widgets import show_figure, stepped_figure
 
 __all__ = ["STEPS_OPTIONS", "default_schedule", "schedule_steps", "schedule_figure", "schedule_explorer",
@@ -36,14 +37,6 @@ def default_schedule(decay_steps: int = 5):
     import keras
 
     return keras.optimizers.schedules.ExponentialDecay(1e-3, decay_steps=decay_steps, decay_rate=0.5)
-
-
-def _positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be >= 1, got {value}")
-    return int(value)
 
 
 def _evaluate(schedule: Callable, steps: np.ndarray) -> np.ndarray:
@@ -66,8 +59,8 @@ def schedule_steps(schedule: Callable, steps: int, micro_steps: int) -> dict:
     """
     if not callable(schedule):
         raise TypeError(f"schedule must be callable (step -> learning rate), got {type(schedule).__name__}")
-    steps = _positive_int(steps, "steps")
-    micro_steps = _positive_int(micro_steps, "micro_steps")
+    steps = checks.positive_int(steps, "steps")
+    micro_steps = checks.positive_int(micro_steps, "micro_steps")
     if micro_steps < steps:
         raise ValueError(f"micro_steps={micro_steps} must be at least steps={steps} (one update)")
     update = np.arange(1, micro_steps // steps + 1)
@@ -134,11 +127,10 @@ def schedule_explorer(schedule: Callable | None = None, steps_options: Sequence[
                       micro_steps: int = 160) -> go.Figure:
     """Static explorer: one precomputed slider step per number of accumulation steps."""
     schedule = default_schedule() if schedule is None else schedule
-    if len(steps_options) == 0:
-        raise ValueError("steps_options must hold at least one number of accumulation steps")
+    micro_steps = checks.positive_int(micro_steps, "micro_steps")
     cases = []
-    for n in steps_options:
-        n = _positive_int(n, "steps_options")
+    for n in checks.nonempty(steps_options, "steps_options"):
+        n = checks.positive_int(n, "steps_options[]")
         cases.append((f"n = {n}", _schedule_traces(schedule, n, micro_steps)))
     return stepped_figure(
         cases, slider_label="accumulation steps",

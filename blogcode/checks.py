@@ -31,6 +31,7 @@ __all__ = [
     "one_of",
     "instance_of",
     "nonempty",
+    "strings",
 ]
 
 
@@ -139,4 +140,13 @@ def nonempty(value, name: str) -> Sequence:
     items = list(value)
     if not items:
         raise ValueError(f"{name} must not be empty")
+    return items
+
+
+def strings(value, name: str) -> list[str]:
+    """``value`` as a non-empty list of ``str`` (one string is not a list of them);
+    a wrong item is named by its index, ``name[i]``."""
+    items = nonempty(value, name)
+    for i, item in enumerate(items):
+        string(item, f"{name}[{i}]")
     return items

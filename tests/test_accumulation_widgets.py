@@ -81,3 +81,15 @@ def test_live_widget_builds_and_reacts():
     assert steps_slider.value == 16
     fig = schedule_figure(default_schedule(20), 16, 160)
     assert len(fig.data) == 4 and len(fig.data[0].x) == 10
+
+
+@pytest.mark.parametrize("call, error, name", [
+    (lambda: schedule_steps(default_schedule(), 4.0, 160), TypeError, "steps"),
+    (lambda: schedule_steps(default_schedule(), 4, True), TypeError, "micro_steps"),
+    (lambda: schedule_steps("schedule", 4, 160), TypeError, "schedule"),
+    (lambda: schedule_explorer(steps_options=()), ValueError, "steps_options"),
+    (lambda: schedule_explorer(steps_options=(2, 0)), ValueError, "steps_options"),
+], ids=["steps", "micro_steps", "schedule", "steps_options-empty", "steps_options-zero"])
+def test_bad_arguments_raise_naming_the_argument(call, error, name):
+    with pytest.raises(error, match=name):
+        call()

@@ -62,3 +62,16 @@ def test_strip_dateline():
 def test_headline_pairs_rejects_bad_minimum():
     with pytest.raises(ValueError, match="min_lead_chars"):
         data.headline_pairs(min_lead_chars=0)
+
+
+@pytest.mark.parametrize("call, error, name", [
+    (lambda: data.headline_pairs(min_lead_chars=40.0), TypeError, "min_lead_chars"),
+    (lambda: data.headline_pairs(min_lead_chars=0), ValueError, "min_lead_chars"),
+    (lambda: data.headline_pairs(strip="yes"), TypeError, "strip"),
+    (lambda: data.load_mnist_5k(seed=1.5), TypeError, "seed"),
+    (lambda: data.package_file(None, "x"), TypeError, "package"),
+    (lambda: data.strip_dateline(None), TypeError, "text"),
+], ids=["min_lead_chars-float", "min_lead_chars-zero", "strip", "seed", "package", "text"])
+def test_bad_arguments_raise_naming_the_argument(call, error, name):
+    with pytest.raises(error, match=name):
+        call()

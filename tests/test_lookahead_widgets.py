@@ -107,3 +107,26 @@ def test_live_explorer_builds_and_redraws():
     assert len(live.figure.data[2].x) == 1 + 40 // 2
     assert not np.array_equal(before[:3], np.array(live.figure.data[2].x)[:3])
     assert path_figure(2, float(live.alpha.value)).data[1].x.tolist() == list(live.figure.data[1].x)
+
+
+def _lookahead_bad_calls():
+    from blogcode import lookahead_widgets as lw
+
+    return [
+        (lambda: lw.lookahead_path(2.0, 0.5), TypeError, "k"),
+        (lambda: lw.lookahead_path(0, 0.5), ValueError, "k"),
+        (lambda: lw.lookahead_path(5, "0.5"), TypeError, "alpha"),
+        (lambda: lw.lookahead_path(5, float("nan")), ValueError, "alpha"),
+        (lambda: lw.lookahead_path(5, 0.5, steps=True), TypeError, "steps"),
+        (lambda: lw.lookahead_path(5, 0.5, start=None), TypeError, "start"),
+        (lambda: lw.lookahead_path(5, 0.5, start=(1.0, 2.0, 3.0)), ValueError, "start"),
+        (lambda: lw.explorer_figure(ks=()), ValueError, "ks"),
+        (lambda: lw.explorer_figure(ks=(1, 2), alphas=(0.5,), active=5), ValueError, "active"),
+    ]
+
+
+@pytest.mark.parametrize("case", range(9))
+def test_bad_arguments_raise_naming_the_argument(case):
+    call, error, name = _lookahead_bad_calls()[case]
+    with pytest.raises(error, match=name):
+        call()
