@@ -162,8 +162,9 @@ def test_fingerprint_is_stable_across_processes():
     here = runs._current_fingerprint(runs.get("ellipse/tabulation"))[0]
     code = ("from blogcode import runs; "
             "print(runs._current_fingerprint(runs.get('ellipse/tabulation'))[0])")
-    env = dict(os.environ, PYTHONHASHSEED="123")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT / "tests", env=env,
+    # from the repository root, so that this checkout's blogcode is the one imported
+    env = dict(os.environ, PYTHONHASHSEED="123", PYTHONPATH=str(ROOT))
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env,
                          capture_output=True, text=True, check=True)
     assert out.stdout.strip() == here
 
@@ -388,7 +389,7 @@ def test_the_committed_ellipse_recording_loads_and_reproduces():
 
 
 def test_commit_provenance_names_head():
-    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=runs.ROOT, capture_output=True, text=True).stdout.strip()
     commit = runs._commit(runs.module_sources("blogcode.ellipse_experiments"), "blogcode")
     assert commit["head"] == head and isinstance(commit["dirty"], bool)
     assert all(path.startswith("blogcode/") for path in commit["dirty_dependencies"])
