@@ -18,10 +18,12 @@ functions, so the static and live explorers always show the same numbers.
 
 from __future__ import annotations
 
+import base64
 import html
 import re
 from collections.abc import Sequence
 
+import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 from IPython.display import display
@@ -29,12 +31,47 @@ from IPython.display import display
 __all__ = ["show_figure", "stepped_figure", "figure_html", "figure_label", "markdown_table"]
 
 
+def _as_float32(values: np.ndarray) -> np.ndarray:
+    """``values`` as float32 when that is invisible in a plot (finite values in
+    float32's normal range, spread at least 1/1000 of their magnitude, so the
+    rounding is below 1e-4 of the axis range), else unchanged."""
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return values.astype(np.float32)
+    big = np.abs(finite).max()
+    small = np.abs(finite[finite != 0]).min(initial=np.inf)
+    spread = finite.max() - finite.min()
+    if big > 1e38 or small < 1e-37 or (big > 0 and spread < big * 1e-3 and spread != 0):
+        return values
+    return values.astype(np.float32)
+
+
+def _compact(obj):
+    """A figure dict with its float64 arrays (NumPy arrays, or plotly.py's
+    base64 typed arrays ``{"dtype": "f8", "bdata": ...}``) stored as float32
+    where that is invisible: this halves the data of a figure in the page."""
+    if isinstance(obj, np.ndarray) and obj.dtype == np.float64:
+        return _as_float32(obj)
+    if isinstance(obj, dict) and obj.get("dtype") == "f8" and isinstance(obj.get("bdata"), str):
+        values = _as_float32(np.frombuffer(base64.b64decode(obj["bdata"]), dtype="<f8"))
+        if values.dtype == np.float32:
+            return {**obj, "dtype": "f4", "bdata": base64.b64encode(values.astype("<f4").tobytes()).decode("ascii")}
+        return obj
+    if isinstance(obj, dict):
+        return {k: _compact(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_compact(v) for v in obj)
+    return obj
+
+
 def figure_html(fig: go.Figure, div_id: str | None = None) -> str:
-    """The ``<div>`` + script for ``fig`` without plotly.js itself."""
+    """The ``<div>`` + script for ``fig`` without plotly.js itself (its float64
+    arrays as float32 where that is invisible, see ``_as_float32``)."""
     if not isinstance(fig, go.Figure):
         raise TypeError(f"fig must be a plotly Figure, got {type(fig).__name__}")
     return pio.to_html(
-        fig,
+        _compact(fig.to_plotly_json()),
+        validate=False,
         include_plotlyjs=False,
         full_html=False,
         div_id=div_id,

@@ -1,5 +1,10 @@
 """Tests of blogcode.widgets (static explorers)."""
 
+import base64
+import json
+import re
+
+import numpy as np
 import plotly.graph_objects as go
 import pytest
 
@@ -19,6 +24,40 @@ def test_stepped_figure_toggles_visibility():
 def test_figure_html_does_not_embed_plotly_js():
     html = figure_html(go.Figure(go.Scatter(y=[1, 2])))
     assert "<div" in html and len(html) < 50_000  # plotly.js itself is ~4 MB
+
+
+def _arrays(html):
+    """The typed arrays of the figure in ``html``, decoded: [(dtype, values)]."""
+    data = json.JSONDecoder().raw_decode(html, re.search(r'Plotly\.newPlot\(\s*"[^"]*",\s*', html).end())[0]
+    out = []
+    def walk(o):
+        if isinstance(o, dict) and "bdata" in o:
+            out.append((o["dtype"], np.frombuffer(base64.b64decode(o["bdata"]), dtype="<" + o["dtype"])))
+        elif isinstance(o, dict):
+            [walk(v) for v in o.values()]
+        elif isinstance(o, list):
+            [walk(v) for v in o]
+    walk(data)
+    return out
+
+
+def test_figure_html_stores_float64_as_float32_where_invisible():
+    x = np.linspace(0.0, 2.0, 201)
+    html = figure_html(go.Figure(go.Scatter(x=x, y=np.sin(x))))
+    (dx, vx), (dy, vy) = _arrays(html)
+    assert dx == dy == "f4"
+    np.testing.assert_allclose(vx, x, rtol=1e-6)
+    np.testing.assert_allclose(vy, np.sin(x), atol=1e-6)
+
+
+@pytest.mark.parametrize("values", [
+    np.array([1.7e9, 1.7e9 + 1.0, 1.7e9 + 2.0]),   # a large offset: float32 would merge the points
+    np.array([1e-40, 1.0, 2.0]),                     # below float32's normal range (a log axis)
+    np.array([1e39, 1.0, 2.0]),                      # above it
+])
+def test_figure_html_keeps_float64_where_float32_would_show(values):
+    (dtype, stored), = _arrays(figure_html(go.Figure(go.Scatter(y=values))))
+    assert dtype == "f8" and np.array_equal(stored, values)
 
 
 def test_stepped_figure_bad_input():

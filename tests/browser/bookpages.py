@@ -4,11 +4,16 @@ the mouse."""
 
 from __future__ import annotations
 
+import gzip
 import http.server
+import io
+import json
 import os
+import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 import yaml
 
@@ -21,6 +26,18 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]
 VIEWPORT = {"width": 1280, "height": 900}
+
+#: The one timeout (ms) of every wait in these tests: navigation, rendering,
+#: redraws after a click. Each wait is on the condition itself, so a fast
+#: machine does not wait longer; the margin is for a machine busy with other
+#: CPU-heavy jobs (software WebGL on 2 shared cores takes tens of seconds).
+WAIT_MS = 120_000
+
+#: What a static host compresses (nginx's ``gzip_types``, GitHub Pages):
+#: text formats. Images and woff2 fonts are compressed already.
+GZIP_TYPES = ("text/", "application/javascript", "text/javascript", "application/json",
+              "image/svg+xml", "application/xml", "application/x-ipynb+json")
+GZIP_LEVEL = 6   # nginx/zlib's usual level; what a first visit over the network costs
 
 
 def toc_pages() -> list[str]:
@@ -41,14 +58,25 @@ class Visit:
     console_errors: list = field(default_factory=list)
     failed_requests: list = field(default_factory=list)
     bad_responses: list = field(default_factory=list)
-    requests: list = field(default_factory=list)      # (url, transferred bytes)
+    requests: list = field(default_factory=list)      # (url, transferred bytes, raw bytes)
     facts: dict = field(default_factory=dict)          # gathered in the page by FACTS_JS
     explorers: list = field(default_factory=list)      # what drive_explorers saw
     error: str | None = None                           # what stopped the visit, if anything
 
     @property
     def transferred(self) -> int:
-        return sum(size for _, size in self.requests)
+        """Bytes on the wire (headers + bodies, gzip where the server compressed)."""
+        return sum(sent for _, sent, _ in self.requests)
+
+    @property
+    def raw(self) -> int:
+        """The same files uncompressed (bodies only)."""
+        return sum(raw for _, _, raw in self.requests)
+
+    def largest(self, n: int = 6) -> list[str]:
+        """The ``n`` requests that transferred most, as readable strings."""
+        top = sorted(self.requests, key=lambda r: -r[1])[:n]
+        return [f"{urlparse(u).path} {sent / 1e3:.0f} kB ({raw / 1e3:.0f} kB raw)" for u, sent, raw in top]
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -56,22 +84,97 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+class GzipHandler(QuietHandler):
+    """Serves ``directory`` like a static host does: text files gzip-compressed
+    (``Content-Encoding: gzip``) when the client accepts it, everything else as
+    is. Compressed bodies are cached in memory (the files do not change while
+    the tests run)."""
+
+    _cache: dict = {}
+    _lock = threading.Lock()
+    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
+                      ".js": "application/javascript", ".mjs": "application/javascript",
+                      ".json": "application/json", ".svg": "image/svg+xml",
+                      ".ipynb": "application/x-ipynb+json", ".woff2": "font/woff2", ".woff": "font/woff"}
+
+    def send_head(self):
+        path = self.translate_path(self.path)
+        ctype = self.guess_type(path)
+        accepts = "gzip" in self.headers.get("Accept-Encoding", "")
+        if not (accepts and os.path.isfile(path) and ctype.startswith(GZIP_TYPES)):
+            return super().send_head()
+        stat = os.stat(path)
+        key = (path, stat.st_mtime_ns, stat.st_size)
+        with self._lock:
+            body = self._cache.get(key)
+        if body is None:
+            with open(path, "rb") as f:
+                body = gzip.compress(f.read(), compresslevel=GZIP_LEVEL, mtime=0)
+            with self._lock:
+                self._cache[key] = body
+        self.send_response(200)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Vary", "Accept-Encoding")
+        self.end_headers()
+        return io.BytesIO(body)
+
+
 def page_url(server: str, page: str) -> str:
     return f"{server}/{page}.html"
 
 
+def raw_size(url: str) -> int:
+    """Size of the file behind a URL of the local server (0 if none: data: URLs)."""
+    parsed = urlparse(url)
+    path = HTML / unquote(parsed.path).lstrip("/")
+    return path.stat().st_size if parsed.scheme.startswith("http") and path.is_file() else 0
+
+
+_NEW_PLOT = re.compile(r"""Plotly\.newPlot\(\s*"([^"]*)"\s*,\s*""")
+
+
+def figure_weights(page: str) -> list[tuple[str, int, int]]:
+    """``(div id, raw bytes, gzip bytes)`` of the data + layout of every plotly
+    figure in the built page (what each figure adds to the page's HTML)."""
+    path = HTML / f"{page}.html"
+    if not path.is_file():
+        return []
+    html, decoder, out = path.read_text(encoding="utf-8"), json.JSONDecoder(), []
+    for match in _NEW_PLOT.finditer(html):
+        end = match.end()
+        try:
+            _, end = decoder.raw_decode(html, end)                      # data
+            comma = re.compile(r"\s*,\s*").match(html, end)
+            if comma:
+                _, end = decoder.raw_decode(html, comma.end())          # layout
+        except json.JSONDecodeError:
+            end = match.end()
+        chunk = html[match.start():end].encode("utf-8")
+        out.append((match.group(1), len(chunk), len(gzip.compress(chunk, compresslevel=GZIP_LEVEL, mtime=0))))
+    return out
+
+
 def wait_until_rendered(pg) -> None:
-    """Wait for MathJax's first typesetting and for every plotly div to be drawn."""
-    pg.wait_for_function("() => !window.MathJax || (window.MathJax.startup && window.MathJax.startup.promise)")
+    """Wait for MathJax's first typesetting and for every plotly div to be drawn
+    (each wait on the condition itself, up to WAIT_MS)."""
+    pg.wait_for_function("() => !window.MathJax || (window.MathJax.startup && window.MathJax.startup.promise)",
+                         timeout=WAIT_MS)
     pg.evaluate("async () => { if (window.MathJax) await window.MathJax.startup.promise; }")
     pg.wait_for_function(
         "() => [...document.querySelectorAll('.plotly-graph-div')]"
-        ".every(d => d.classList.contains('js-plotly-plot') && d._fullLayout)"
+        ".every(d => d.classList.contains('js-plotly-plot') && d._fullLayout)",
+        timeout=WAIT_MS,
     )
 
 
+#: Font Awesome placeholders (<i class="fa-solid fa-list">) not yet turned into SVG.
+_ICONS_LEFT = "i[class*='fa-']:not(:has(svg))"
+
 FACTS_JS = r"""
 () => {
+  const ICONS_LEFT = "ICONS_LEFT_PLACEHOLDER";
   const skip = (n) => n.closest('pre, code, script, style, mjx-container, .highlight, textarea');
   const walker = document.createTreeWalker(document.querySelector('main') || document.body, NodeFilter.SHOW_TEXT);
   const rawMath = [];
@@ -105,16 +208,20 @@ FACTS_JS = r"""
     launches: [...document.querySelectorAll('.dropdown-launch-buttons .dropdown-item')]
       .map(e => ({text: e.textContent.trim(), href: e.href || null})),
     firstOutput: firstOutput ? firstOutput.innerText : null,
+    icons: document.querySelectorAll('svg.svg-inline--fa').length,
+    iconsMissing: [...document.querySelectorAll('svg.svg-inline--fa')].filter(s => s.querySelector('g.missing'))
+      .map(s => (s.getAttribute('data-prefix') || '') + ' ' + (s.getAttribute('data-icon') || '')),
+    iconsLeft: document.querySelectorAll(ICONS_LEFT).length,
   };
 }
-"""
+""".replace("ICONS_LEFT_PLACEHOLDER", _ICONS_LEFT)
 
 
 def visit_page(pg, visit: Visit) -> None:
     """Open ``visit.url`` in the fresh page ``pg``; record console errors, failed
     requests, transferred bytes and facts from the DOM (FACTS_JS); save a
     full-page screenshot; drive the explorers. Errors go to ``visit.error``."""
-    pg.set_default_timeout(60_000)
+    use_generous_timeouts(pg)
     finished = []
     pg.on("console", lambda m, v=visit: m.type == "error" and not is_favicon(m) and v.console_errors.append(
         f"{m.text} ({m.location.get('url', '')}:{m.location.get('lineNumber', '')})"))
@@ -129,17 +236,27 @@ def visit_page(pg, visit: Visit) -> None:
         wait_until_rendered(pg)
         # Fonts MathJax asked for; lazy images load for the full-page screenshot.
         pg.evaluate("async () => { await document.fonts.ready; }")
-        pg.wait_for_function("() => [...document.images].every(i => i.complete)")
+        pg.wait_for_function("() => [...document.images].every(i => i.complete)", timeout=WAIT_MS)
+        # Font Awesome turns each <i class="fa-..."> into an SVG, asynchronously.
+        pg.wait_for_function(f"() => document.querySelectorAll({json.dumps(_ICONS_LEFT)}).length === 0",
+                             timeout=WAIT_MS)
         visit.facts = pg.evaluate(FACTS_JS)
         for r in finished:   # what the first visit transferred, before any interaction
             sizes = r.sizes()
-            visit.requests.append((r.url, sizes["responseBodySize"] + sizes["responseHeadersSize"]))
+            visit.requests.append((r.url, sizes["responseBodySize"] + sizes["responseHeadersSize"], raw_size(r.url)))
         pg.screenshot(path=str(SCREENSHOTS / f"{Path(visit.page).name}.png"), full_page=True)
         # The explorers are driven here, on the page already open: the ellipse
         # chapter's WebGL figures take ~15 s to draw in software on 2 cores.
         visit.explorers = drive_explorers(pg)
     except Exception as err:  # one broken page fails its own tests, not all of them
         visit.error = f"{type(err).__name__}: {err}"
+
+
+def use_generous_timeouts(pg) -> None:
+    """Every Playwright wait of ``pg`` (actions, navigations, waits for a
+    condition) gives up after WAIT_MS, not after Playwright's 30 s default."""
+    pg.set_default_timeout(WAIT_MS)
+    pg.set_default_navigation_timeout(WAIT_MS)
 
 
 def is_favicon(message) -> bool:
@@ -156,6 +273,30 @@ _STATE_JS = """d => {
           current: label ? label.textContent : '',
           drawn: [...d.querySelectorAll('.cartesianlayer, .gl-container, .polarlayer')]
                  .map(e => e.innerHTML.length + ':' + e.innerHTML).join('|')};
+}"""
+
+
+#: True once the slider of figure ``d`` has settled on a step other than ``a``
+#: (``back`` false) or on ``a`` itself (``back`` true): the active step, the
+#: visible traces that step's restyle asks for, and the current-value label.
+_SETTLED_JS = r"""([d, a, back]) => {
+  const s = d._fullLayout && d._fullLayout.sliders && d._fullLayout.sliders[0];
+  if (!s || (back ? s.active !== a : s.active === a)) return false;
+  const step = (s._visibleSteps || s.steps || [])[s.active];
+  if (!step) return false;
+  const args = step.method === 'restyle' && step.args && step.args[0];
+  if (args && Array.isArray(args.visible)) {
+    // The traces' own `visible` (what the restyle sets; plotly's _fullData also
+    // hides empty traces), then _fullData recomputed: no trace shown that the step hides.
+    const ids = Array.isArray(step.args[1]) ? step.args[1] : args.visible.map((_, i) => i);
+    const want = new Map(ids.map((id, j) => [id, args.visible[j]]));
+    for (const [id, w] of want) if (d.data[id] && d.data[id].visible !== w) return false;
+    if (d._fullData.some(t => t.visible === true && want.get(t.index) === false)) return false;
+  }
+  const prefix = (s.currentvalue && s.currentvalue.prefix) || '';
+  const plain = (x) => String(x || '').replace(/<[^>]+>/g, '').replace(/\s+/g, ' ').trim();
+  const label = [...d.querySelectorAll('.slider-container text')].find(t => prefix && t.textContent.startsWith(prefix));
+  return !label || plain(label.textContent).includes(plain(step.label));
 }"""
 
 
@@ -181,8 +322,10 @@ def drive_explorers(pg) -> list[dict]:
             # A click near whichever end of the rail is further from the grip.
             far = 0.95 if start_x < box["x"] + box["width"] / 2 else 0.05
             pg.mouse.click(box["x"] + box["width"] * far, y)
-            pg.wait_for_function("([d, a]) => d._fullLayout.sliders[0].active !== a",
-                                 arg=[fig.element_handle(), result["before"]["active"]], timeout=20_000)
+            # Plotly moves `active` at once and restyles on the next animation
+            # frame: wait for the whole new step to be shown.
+            pg.wait_for_function(_SETTLED_JS, arg=[fig.element_handle(), result["before"]["active"], False],
+                                 timeout=WAIT_MS)
             result["after_click"] = fig.evaluate(_STATE_JS)
             # Drag the grip back to where it started.
             grip = fig.locator("rect.slider-grip-rect").first.bounding_box()
@@ -191,8 +334,8 @@ def drive_explorers(pg) -> list[dict]:
             pg.mouse.move((grip["x"] + grip["width"] / 2 + start_x) / 2, y, steps=4)
             pg.mouse.move(start_x, y, steps=4)
             pg.mouse.up()
-            pg.wait_for_function("([d, a]) => d._fullLayout.sliders[0].active === a",
-                                 arg=[fig.element_handle(), result["before"]["active"]], timeout=20_000)
+            pg.wait_for_function(_SETTLED_JS, arg=[fig.element_handle(), result["before"]["active"], True],
+                                 timeout=WAIT_MS)
             result["after_drag"] = fig.evaluate(_STATE_JS)
         except Exception as err:  # reported by the test, with the explorer's id
             result["error"] = f"{type(err).__name__}: {err}"

@@ -10,6 +10,8 @@ Every page listed in ``_toc.yml`` is opened once, in a fresh browser context
 (empty cache, so the bytes counted are what a first visit transfers), and what
 happened is recorded in a ``Visit``; most tests only look at those records.
 A full-page screenshot of each page goes to ``_build/screenshots/<page>.png``.
+Every wait is on its condition, with one generous timeout (bookpages.WAIT_MS),
+so the tests pass on a machine busy with other work.
 """
 
 from __future__ import annotations
@@ -21,16 +23,17 @@ import threading
 
 import pytest
 
-from bookpages import (CHROMIUM, CHROMIUM_ARGS, HTML, SCREENSHOTS, VIEWPORT, QuietHandler, Visit,
-                       page_url, toc_pages, visit_page)
+from bookpages import (CHROMIUM, CHROMIUM_ARGS, HTML, SCREENSHOTS, VIEWPORT, GzipHandler, Visit,
+                       page_url, toc_pages, use_generous_timeouts, visit_page)
 
 
 @pytest.fixture(scope="session")
 def server():
-    """``_build/html`` served on 127.0.0.1 at a free port by a background thread."""
+    """``_build/html`` served on 127.0.0.1 at a free port by a background thread,
+    text files gzip-compressed as a static host serves them (bookpages.GzipHandler)."""
     if not (HTML / "index.html").is_file():
         pytest.fail(f"{HTML}/index.html is missing: build the book first (bash .ci/build-book)")
-    handler = functools.partial(QuietHandler, directory=str(HTML))
+    handler = functools.partial(GzipHandler, directory=str(HTML))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -59,7 +62,7 @@ def page(browser):
     """A fresh page (own context, empty cache) for the interactive tests."""
     context = browser.new_context(viewport=VIEWPORT)
     pg = context.new_page()
-    pg.set_default_timeout(30_000)
+    use_generous_timeouts(pg)
     yield pg
     context.close()
 
