@@ -2,7 +2,9 @@
 
 Chapter: "Gluing two elliptical sheets" (book/ellipse.md). Run from the repository root:
 
-    .venv/bin/python benchmarks/bench_ellipse.py [--a 2] [--b 1] [--step 1e-6] [--repeat 7]
+    .venv/bin/python benchmarks/bench_ellipse.py [--a 2] [--b 1] [--step 1e-6] [--repeat 7] [--quick]
+
+``--quick`` (what CI runs, so the script cannot rot) uses a step of 1e-4 and 3 repeats.
 
 Prints both methods' relative errors for the quarter perimeter l, the extent x(l)
 and the volume V against an mpmath reference (17 digits, computed with the
@@ -32,7 +34,10 @@ def main(argv=None) -> int:
     parser.add_argument("--b", type=float, default=1.0)
     parser.add_argument("--step", type=float, default=1e-6, help="grid step of the tabulation (1e-6: 1e6 points)")
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--quick", action="store_true", help="small settings: step 1e-4, 3 repeats")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.step, args.repeat = 1e-4, 3
 
     cmp = compare_with_tabulation(args.a, args.b, step=args.step, repeat=args.repeat)
     exact, tab = cmp["exact"], cmp["tabulated"]
