@@ -27,7 +27,9 @@ whose CPU allocator keeps freed buffers in a pool that would hide them. After
 a warm-up call it resets the kernel's peak-RSS counter
 (``/proc/self/clear_refs``), calls once more and takes the rise of the peak
 resident set size above the resident size before the call: the extra memory
-one call needs, inputs excluded.
+one call needs, inputs excluded (for dense, that includes its ready-made
+n x n mask, which favours dense). It does so three times per method and way
+and reports the median; dense and the sparse forms go through the same code.
 """
 
 from __future__ import annotations
@@ -124,9 +126,15 @@ def measure_times(n: int, k: int, depth: int, batch: int, repeat: int, methods) 
     return {key: statistics.median(t) for key, t in times.items()}
 
 
-def measure_memory_here(n: int, k: int, depth: int, batch: int, methods) -> dict:
-    """Peak extra MiB of every (method, mode); meant for the child process."""
-    return {key: peak_extra_mib(call) for key, call in _warm_calls(n, k, depth, batch, methods).items()}
+def measure_memory_here(n: int, k: int, depth: int, batch: int, methods, repeat: int = 3) -> dict:
+    """Median peak extra MiB of ``repeat`` calls of every (method, mode); meant
+    for the child process. Every method is measured the same way in the same
+    process, on inputs of the same size, after the same warm-up."""
+    memory = {}
+    for key, call in _warm_calls(n, k, depth, batch, methods).items():
+        peaks = [peak_extra_mib(call) for _ in range(repeat)]
+        memory[key] = None if None in peaks else statistics.median(peaks)
+    return memory
 
 
 def measure_memory(lengths, k: int, depth: int, batch: int, skip_dense_above: int) -> dict:
@@ -202,7 +210,7 @@ def main(argv=None) -> int:
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
           f"TensorFlow {tf.__version__}, Python {platform.python_version()}")
     print(f"batch {args.batch}, depth {args.depth}, k = {k}; time: median of {repeat} calls each way, "
-          "interleaved; memory: peak-RSS rise of one call")
+          "interleaved; memory: median peak-RSS rise of 3 calls")
     print("ratios: method / dense-with-mask called the same way; FLOP limit: allowed pairs / n^2")
     print(f"{'n':>6} {'method':>7} {'eager ms':>9} {'graph ms':>9} {'eager t':>8} {'graph t':>8} "
           f"{'FLOP lim':>8} {'eag MiB':>7} {'ratio':>6} {'gr MiB':>7} {'ratio':>6}")
