@@ -294,6 +294,32 @@ def test_local_scores_are_blocks_of_the_band_only(causal, parts, block):
     assert int(allowed) == local_mask(n, k, causal=causal).sum()
 
 
+def test_peak_memory_at_4096_is_under_a_tenth_of_dense():
+    # Issue 23's memory target, measured as the benchmark does (a child
+    # process, peak-RSS rise of one call, median of three): memory, unlike
+    # wall-clock time, does not depend on the machine's load.
+    import importlib.util
+    import json
+    import os
+    import subprocess
+    import sys
+
+    if not os.path.exists("/proc/self/clear_refs"):
+        pytest.skip("needs Linux's peak-RSS counters")
+    script = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks", "attention.py")
+    spec = importlib.util.spec_from_file_location("bench_attention", script)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    result = subprocess.run([sys.executable, script, "--memory-child", "--lengths", "4096"],
+                            capture_output=True, text=True, check=True, env={**os.environ, **bench.MEMORY_ENV})
+    mib = json.loads(next(line for line in result.stdout.splitlines() if line.startswith("{")))["mib"]
+    if None in mib.values():
+        pytest.skip("peak-RSS counters unavailable")
+    for mode in ("eager", "compiled"):
+        for form in ("atrous", "local", "sparse"):
+            assert mib[f"{form}/{mode}"] <= 0.10 * mib[f"dense/{mode}"], (form, mode, mib)
+
+
 @pytest.mark.parametrize("form", ["atrous", "local", "sparse"])
 @pytest.mark.parametrize("bad, error", BAD_SIZES)
 def test_efficient_forms_reject_bad_sizes(form, bad, error):
