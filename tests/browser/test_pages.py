@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bookpages import ROOT, SCREENSHOTS, figure_weights, is_chapter, page_url, same_page, toc_pages
+from bookpages import HTML, ROOT, SCREENSHOTS, figure_weights, is_chapter, page_url, same_page, toc_pages
 
 PAGES = toc_pages()
 CHAPTERS = [p for p in PAGES if is_chapter(p)]
@@ -223,3 +223,14 @@ def test_previous_and_next_links(visits, page, server):
     for target in reversed(urls[:-1]):
         page.click("a.left-prev")
         page.wait_for_url(target, wait_until="domcontentloaded")
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_figures_are_numbered_within_their_chapter(name):
+    """Chapter N's figures are Fig. N.1, N.2, ... (numbered TOC), not counted across the book."""
+    html = (HTML / f"{name}.html").read_text(encoding="utf-8")
+    chapter = CHAPTERS.index(name) + 1
+    numbers = re.findall(r"Fig\. (\d+)\.(\d+)", html)
+    assert numbers, f"{name}: no numbered figure"
+    assert {int(c) for c, _ in numbers} == {chapter}, numbers
+    assert min(int(i) for _, i in numbers) == 1
