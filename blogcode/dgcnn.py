@@ -36,8 +36,9 @@ from keras import ops
 from blogcode import checks
 from blogcode.checks import positive_int
 from blogcode.dgcnn_data import IGNORE, load_qa_records, label_spans
-from blogcode.dgcnn_metric import (answer_questions, best_answer, char_f1, decode_spans, normalize_answer,
-                                   probability_window, reference_answers, sogou_score, vote)
+from blogcode.dgcnn_metric import (SOGOU_PUNCTUATION, answer_f1, answer_questions, best_answer, char_f1,
+                                   decode_spans, exact_match, normalize_answer, probability_window,
+                                   reference_answers, sogou_score, vote)
 
 __all__ = [
     "load_qa_records",
@@ -59,13 +60,19 @@ __all__ = [
     "reference_answers",
     "probability_window",
     "train_dgcnn",
+    "SOGOU_PUNCTUATION",
     "normalize_answer",
     "char_f1",
+    "exact_match",
+    "answer_f1",
     "sogou_score",
 ]
 
 
 # --------------------------------------------------------------------------- layers
+
+
+_AVERAGES = ("batch", "passage")
 
 
 def _rate(value, name: str) -> float:
@@ -324,15 +331,24 @@ def input_influence(layer_stack, x, position: int) -> np.ndarray:
 
 @keras.saving.register_keras_serializable(package="blogcode")
 class FocalLoss(keras.losses.Loss):
-    """Binary focal loss on start/end probabilities, averaged over real positions
-    (labels equal to ``IGNORE`` (-1) mark padding) and summed over the two heads:
-    ``-alpha y (1-p)^gamma log p - (1-alpha)(1-y) p^gamma log(1-p)``."""
+    """Binary focal loss on start/end probabilities,
+    ``-alpha y (1-p)^gamma log p - (1-alpha)(1-y) p^gamma log(1-p)``, over the real
+    positions (labels equal to ``IGNORE`` (-1) mark padding), summed over the two heads
+    and multiplied by ``scale``.
 
-    def __init__(self, alpha: float = 0.25, gamma: float = 2.0, name: str = "focal_loss", **kwargs):
+    ``average="batch"`` (the released code's): each head's sum over all real positions of
+    the batch divided by their number, so a long passage weighs more than a short one.
+    ``average="passage"``: a mean over each passage's real positions, then a mean over the
+    passages. The author's defaults are ``average="batch"``, ``scale=100``."""
+
+    def __init__(self, alpha: float = 0.25, gamma: float = 2.0, average: str = "batch",
+                 scale: float = 100.0, name: str = "focal_loss", **kwargs):
         alpha = checks.probability(alpha, "alpha")
         gamma = checks.real(gamma, "gamma", minimum=0.0)
+        average = checks.one_of(average, "average", _AVERAGES)
+        scale = checks.positive_real(scale, "scale")
         super().__init__(name=name, **kwargs)
-        self.alpha, self.gamma = alpha, gamma
+        self.alpha, self.gamma, self.average, self.scale = alpha, gamma, average, scale
 
     def call(self, y_true, y_pred):
         y_true = ops.cast(y_true, y_pred.dtype)
@@ -341,16 +357,27 @@ class FocalLoss(keras.losses.Loss):
         p = ops.clip(y_pred, 1e-7, 1 - 1e-7)
         loss = -(self.alpha * y * (1 - p) ** self.gamma * ops.log(p)
                  + (1 - self.alpha) * (1 - y) * p ** self.gamma * ops.log(1 - p))
-        per_head = ops.sum(loss * real, axis=1) / ops.maximum(ops.sum(real, axis=1), 1.0)
-        return ops.sum(per_head, axis=-1)
+        per_passage = ops.sum(loss * real, axis=1)                      # (batch, heads)
+        if self.average == "passage":
+            per_head = per_passage / ops.maximum(ops.sum(real, axis=1), 1.0)
+        else:
+            # Keras averages what call() returns over the batch, so each passage carries
+            # batch / (real positions of the batch): the mean is sum / real positions.
+            batch = ops.cast(ops.shape(real)[0], y_pred.dtype)
+            per_head = per_passage * batch / ops.maximum(ops.sum(real, axis=(0, 1)), 1.0)
+        return self.scale * ops.sum(per_head, axis=-1)
 
     def get_config(self):
-        return {**super().get_config(), "alpha": self.alpha, "gamma": self.gamma}
+        return {**super().get_config(), "alpha": self.alpha, "gamma": self.gamma,
+                "average": self.average, "scale": self.scale}
 
 
-def focal_loss(alpha: float = 0.25, gamma: float = 2.0) -> FocalLoss:
-    """The loss of the released code (alpha 0.25, gamma 2), as a Keras loss."""
-    return FocalLoss(alpha, gamma)
+def focal_loss(alpha: float = 0.25, gamma: float = 2.0, average: str = "batch",
+               scale: float = 100.0) -> FocalLoss:
+    """The loss of the released code (alpha 0.25, gamma 2, mean over the batch's real
+    positions, x100), as a Keras loss; ``average="passage", scale=1`` is this chapter's
+    earlier per-passage mean."""
+    return FocalLoss(alpha, gamma, average, scale)
 
 
 class WeightEMA(keras.callbacks.Callback):

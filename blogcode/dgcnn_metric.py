@@ -6,12 +6,13 @@ and its training are in :mod:`blogcode.dgcnn`, which re-exports every name of th
 * decoding: :func:`decode_spans` (start x end inside one passage), :func:`vote` (across
   passages), :func:`best_answer`, :func:`answer_questions` (a model over records),
   :func:`reference_answers` and :func:`probability_window` (for the chapter's figures);
-* the Sogou metric: :func:`normalize_answer`, :func:`char_f1`, :func:`sogou_score`.
+* the Sogou metric, equal to the contest's official ``evaluate.py``: :data:`SOGOU_PUNCTUATION`,
+  :func:`normalize_answer`, :func:`char_f1`, :func:`exact_match`, :func:`answer_f1`,
+  :func:`sogou_score` (averaged over the submissions, or over the references).
 """
 
 from __future__ import annotations
 
-import unicodedata
 from collections import Counter
 
 import numpy as np
@@ -26,8 +27,11 @@ __all__ = [
     "answer_questions",
     "reference_answers",
     "probability_window",
+    "SOGOU_PUNCTUATION",
     "normalize_answer",
     "char_f1",
+    "exact_match",
+    "answer_f1",
     "sogou_score",
 ]
 
@@ -169,23 +173,56 @@ def probability_window(passage: str, probs, answer: str = "", width: int = 60) -
 
 # --------------------------------------------------------------------------- metric
 
+# The official punctuation list of the CIPS-SOGOU evaluation: the data file
+# ``evaluate_tool/punctuation`` of github.com/bojone/dgcnn_for_reading_comprehension
+# (commit ef08505), one character a line, read by that directory's ``string_tool.py``.
+# The script strips every line, so its two lines holding an ASCII space add only the
+# empty string; the space is removed as whitespace anyway. Written here as data, in the
+# file's order; "\x7f" (DEL) and "\u3000" (ideographic space) are lines of the file too.
+SOGOU_PUNCTUATION = frozenset(
+    "`^~<=>|_-,;:!?/.'\"()[]{}@$*\\&#%+\x7f"
+    "…‰※•—‖‘’“”№←↑→↓∴∨∵∶∩∈∑√∞≯≡≮≤≥≈≌⊥⊙⌒□◆◇◎●★☆♀♂"
+    "¨°·§¤±\u3000、。〃々〈〉《》「」『』【】〓〔〕〖〗÷×′▲″△∠≠■ˇˉ"
+    "￣￥＿！＄（），．：；？～﹑￠"
+)
+
+# The script is Python 2 on UTF-8 byte strings: ``str.lower``, ``str.strip`` and the
+# regular expression ``\s`` see ASCII only. These are those ASCII rules.
+_ASCII_BLANK = " \t\n\r\x0b\x0c"
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+_NO_BLANK = str.maketrans("", "", _ASCII_BLANK)
+_PUNCT_TO_SPACE = str.maketrans({ch: " " for ch in SOGOU_PUNCTUATION})
+_DENOMINATORS = ("submissions", "references")
+
+
+def _halfwidth(text: str) -> str:
+    """Full-width -> half-width as the script does: U+3000 -> space, U+FF01..U+FF5E -> ASCII."""
+    return "".join(" " if ch == "\u3000" else chr(ord(ch) - 0xFEE0) if "\uff01" <= ch <= "\uff5e" else ch
+                   for ch in text)
+
 
 def normalize_answer(text: str) -> str:
-    """Sogou-style normalisation: full-width -> half-width, lower case, and no
-    punctuation or whitespace."""
+    """The CIPS-SOGOU script's normalisation (its ``format_string``): full-width ->
+    half-width, ASCII letters to lower case, every character of
+    :data:`SOGOU_PUNCTUATION` to a space, then no ASCII whitespace. Nothing else: other
+    Unicode punctuation, non-ASCII capitals and non-ASCII spaces are kept."""
     checks.string(text, "text")
-    out = []
-    for ch in text:
-        code = ord(ch)
-        if code == 0x3000:
-            ch = " "
-        elif 0xFF01 <= code <= 0xFF5E:
-            ch = chr(code - 0xFEE0)
-        ch = ch.lower()
-        if ch.isspace() or unicodedata.category(ch).startswith("P"):
-            continue
-        out.append(ch)
-    return "".join(out)
+    return _halfwidth(text).translate(_ASCII_LOWER).translate(_PUNCT_TO_SPACE).translate(_NO_BLANK)
+
+
+def _parts(text: str) -> set[str]:
+    """The script's multi-part view of an answer: punctuation to spaces, ASCII lower case,
+    split on single spaces, each piece normalised (empty pieces give ``""``)."""
+    return {normalize_answer(piece) for piece in text.translate(_PUNCT_TO_SPACE).translate(_ASCII_LOWER).split(" ")}
+
+
+def _aliases(aliases, name: str) -> list[str]:
+    checks.instance_of(aliases, name, (list, tuple), "a list of answers")
+    if not aliases:
+        raise ValueError(f"{name} must not be empty")
+    for k, a in enumerate(aliases):
+        checks.string(a, f"{name}[{k}]")
+    return list(aliases)
 
 
 def char_f1(prediction: str, reference: str) -> float:
@@ -199,29 +236,62 @@ def char_f1(prediction: str, reference: str) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
-def sogou_score(predictions: dict, references: dict) -> tuple[float, float, float]:
-    """Sogou's factoid-QA metric: ``(accuracy, f1, final)`` with ``final = (accuracy +
-    f1) / 2``. ``references`` maps an id to a list of acceptable answers (aliases); a
-    prediction is correct when its normalised form equals any normalised alias, and its
-    F1 is the best char-F1 over the aliases. A missing prediction counts as ``""``."""
+def exact_match(prediction: str, aliases) -> bool:
+    """The script's verdict on one answer. ``aliases[0]`` is the standard answer (column 2
+    of its ``qid_answer_expand``), all of ``aliases`` the accepted forms (column 3). Correct
+    when the prediction, stripped of ASCII whitespace, is not empty and either its
+    normalised form is an alias (as written or normalised), or its parts (split at spaces
+    and punctuation) form the same set as the standard answer's: ``"李四，张三"`` matches
+    ``"张三 李四"``."""
+    checks.string(prediction, "prediction")
+    aliases = _aliases(aliases, "aliases")
+    prediction = prediction.strip(_ASCII_BLANK)
+    if not prediction:
+        return False
+    if normalize_answer(prediction) in set(aliases) | {normalize_answer(a) for a in aliases}:
+        return True
+    return _parts(prediction) == _parts(aliases[0])
+
+
+def answer_f1(prediction: str, aliases) -> float:
+    """The script's character F1 of one answer: the best :func:`char_f1` of the normalised
+    prediction against the normalised aliases; 0 for a blank prediction."""
+    checks.string(prediction, "prediction")
+    aliases = _aliases(aliases, "aliases")
+    prediction = prediction.strip(_ASCII_BLANK)
+    if not prediction:
+        return 0.0
+    pred = normalize_answer(prediction)
+    return max(char_f1(pred, normalize_answer(a)) for a in aliases)
+
+
+def sogou_score(predictions: dict, references: dict,
+                denominator: str = "submissions") -> tuple[float, float, float]:
+    """The CIPS-SOGOU factoid-QA metric, as its ``evaluate.py`` computes it: ``(accuracy,
+    f1, final)`` with ``final = (accuracy + f1) / 2``, per answer :func:`exact_match` and
+    :func:`answer_f1`. ``references`` maps an id to its aliases, the standard answer first.
+
+    ``denominator="submissions"`` (the script's): average over the submitted answers, the
+    keys of ``predictions``; an id without a submission is not counted at all.
+    ``denominator="references"``: average over the ids of ``references``; a missing
+    submission counts as a wrong answer. The two agree when every id is answered. An id
+    that ``references`` lacks is an error either way (the script's "Invalid qid")."""
     checks.instance_of(predictions, "predictions", dict, "a dict id -> answer")
     checks.instance_of(references, "references", dict, "a dict id -> list of answers")
+    denominator = checks.one_of(denominator, "denominator", _DENOMINATORS)
     if not references:
         raise ValueError("references is empty: nothing to score")
+    for rid, aliases in references.items():
+        _aliases(aliases, f"references[{rid!r}]")
     unknown = set(predictions) - set(references)
     if unknown:
         raise ValueError(f"predictions has ids that references lacks, e.g. {sorted(map(str, unknown))[:3]}")
-    correct = f1_total = 0.0
-    for rid, aliases in references.items():
-        checks.instance_of(aliases, f"references[{rid!r}]", (list, tuple), "a list of answers")
-        if not aliases:
-            raise ValueError(f"references[{rid!r}] must not be empty")
-        for a in aliases:
-            checks.string(a, f"references[{rid!r}] entry")
-        prediction = checks.string(predictions.get(rid, ""), f"predictions[{rid!r}]")
-        pred = normalize_answer(prediction)
-        golds = [normalize_answer(a) for a in aliases]
-        correct += float(any(pred == g for g in golds))
-        f1_total += max(char_f1(pred, g) for g in golds)
-    accuracy, f1 = correct / len(references), f1_total / len(references)
+    for rid, answer in predictions.items():
+        checks.string(answer, f"predictions[{rid!r}]")
+    ids = list(predictions) if denominator == "submissions" else list(references)
+    if not ids:
+        raise ValueError("predictions is empty: with denominator='submissions' there is nothing to score")
+    correct = sum(exact_match(predictions.get(rid, ""), references[rid]) for rid in ids)
+    f1_total = sum(answer_f1(predictions.get(rid, ""), references[rid]) for rid in ids)
+    accuracy, f1 = correct / len(ids), f1_total / len(ids)
     return accuracy, f1, (accuracy + f1) / 2

@@ -295,14 +295,53 @@ def test_focal_loss_matches_numpy_and_skips_padding():
     yy, pp = y[0, :2], p[0, :2]
     per = -(a * yy * (1 - pp) ** g * np.log(pp) + (1 - a) * (1 - yy) * pp ** g * np.log(1 - pp))
     expected = per.mean(0).sum()
-    assert float(focal_loss(a, g)(y, p)) == pytest.approx(expected, rel=1e-5)
+    assert float(focal_loss(a, g)(y, p)) == pytest.approx(100 * expected, rel=1e-5)   # the author's x100
+    assert float(focal_loss(a, g, scale=1.0)(y, p)) == pytest.approx(expected, rel=1e-5)
+    assert float(focal_loss(a, g, average="passage", scale=1.0)(y, p)) == pytest.approx(expected, rel=1e-5)
     # gamma = 0, alpha = 0.5 is half the binary cross-entropy
     bce = -(yy * np.log(pp) + (1 - yy) * np.log(1 - pp)).mean(0).sum()
-    assert float(focal_loss(0.5, 0.0)(y, p)) == pytest.approx(0.5 * bce, rel=1e-5)
+    assert float(focal_loss(0.5, 0.0, scale=1.0)(y, p)) == pytest.approx(0.5 * bce, rel=1e-5)
     with pytest.raises(ValueError, match="alpha"):
         focal_loss(alpha=1.5)
     with pytest.raises(ValueError, match="gamma"):
         focal_loss(gamma=-1)
+
+
+def test_focal_loss_batch_average_is_the_authors_on_mixed_lengths():
+    """The release: sum over every real position of the batch / their number, x100.
+    Per passage means weigh a 2-character passage like a 10-character one."""
+    rng = np.random.default_rng(3)
+    lengths, width = [10, 2, 7, 4], 12
+    y = np.full((len(lengths), width, 2), IGNORE, "float32")
+    p = rng.uniform(0.05, 0.95, (len(lengths), width, 2)).astype("float32")
+    for k, n in enumerate(lengths):
+        y[k, :n] = rng.integers(0, 2, (n, 2))
+    a, g = 0.25, 2.0
+    real = y[..., 0] >= 0
+    yy = np.where(y >= 0, y, 0)
+    per = -(a * yy * (1 - p) ** g * np.log(p) + (1 - a) * (1 - yy) * p ** g * np.log(1 - p))
+    author = 100 * sum((per[..., h] * real).sum() / real.sum() for h in range(2))
+    passage = np.mean([(per[k, :n]).mean(0).sum() for k, n in enumerate(lengths)])
+    ours = float(focal_loss()(y, p))
+    old = float(focal_loss(average="passage", scale=1.0)(y, p))
+    assert ours == pytest.approx(author, rel=1e-5)
+    assert old == pytest.approx(passage, rel=1e-5)
+    assert ours / old == pytest.approx(author / passage, rel=1e-5)
+    assert abs(ours / old - 100) > 1                       # mixed lengths: not a plain x100
+    equal = np.where(np.arange(width)[None, :, None] < 5, y.clip(0), IGNORE).astype("float32")
+    assert float(focal_loss()(equal, p)) / float(focal_loss(average="passage", scale=1.0)(equal, p)) \
+        == pytest.approx(100, rel=1e-5)                    # equal lengths: exactly x100
+    # the reduction survives a round trip through the config
+    clone = FocalLoss.from_config(focal_loss(average="passage", scale=3.0).get_config())
+    assert (clone.average, clone.scale) == ("passage", 3.0)
+    with pytest.raises(ValueError, match="average"):
+        focal_loss(average="token")
+    with pytest.raises(TypeError, match="average"):
+        focal_loss(average=None)
+    with pytest.raises(ValueError, match="scale"):
+        focal_loss(scale=0.0)
+    with pytest.raises(TypeError, match="scale"):
+        focal_loss(scale="100")
 
 
 def test_weight_ema_formula_and_restore():
@@ -390,6 +429,10 @@ def test_normalisation():
     assert normalize_answer("ＡＢＣ　１２３") == "abc123"
     assert normalize_answer("“北京”， 市！") == "北京市"
     assert normalize_answer("U.S.A.") == "usa"
+    # the official list, not Unicode's categories: symbols go, other punctuation stays
+    assert normalize_answer("C++ ×2 ￥5 人々") == "c25人"
+    assert normalize_answer("«北京»") == "«北京»"
+    assert normalize_answer("Ωmega\u00a0X") == "Ωmega\u00a0x"   # ASCII lower case and blanks only
     with pytest.raises(TypeError, match="text"):
         normalize_answer(3)
 
@@ -403,7 +446,9 @@ def test_sogou_score_by_hand():
     assert acc == pytest.approx(3 / 4)
     assert f1 == pytest.approx((3 + f1_4) / 4)
     assert final == pytest.approx((acc + f1) / 2)
-    assert sogou_score({}, refs) == (0.0, 0.0, 0.0)
+    assert sogou_score({}, refs, denominator="references") == (0.0, 0.0, 0.0)
+    with pytest.raises(ValueError, match="predictions"):
+        sogou_score({}, refs)                      # the official denominator: no submission, no score
 
 
 @pytest.mark.parametrize(
@@ -417,6 +462,15 @@ def test_sogou_score_by_hand():
 def test_sogou_score_rejects_bad_input(preds, refs, err, word):
     with pytest.raises(err, match=word):
         sogou_score(preds, refs)
+    with pytest.raises(err, match=word):
+        sogou_score(preds, refs, denominator="references")
+
+
+def test_sogou_score_rejects_a_bad_denominator():
+    with pytest.raises(ValueError, match="denominator"):
+        sogou_score({1: "a"}, {1: ["a"]}, denominator="lines")
+    with pytest.raises(TypeError, match="denominator"):
+        sogou_score({1: "a"}, {1: ["a"]}, denominator=None)
 
 
 # ----------------------------------------------------------------- bad input, every public function of dgcnn
