@@ -28,6 +28,7 @@ Shapes and conventions
 from __future__ import annotations
 
 import functools
+import logging
 import math
 
 import numpy as np
@@ -505,7 +506,17 @@ def _graph_when_eager(core):
 
     @functools.wraps(core)
     def run(*args):
-        return compiled(*args) if tf.executing_eagerly() else core(*args)
+        if not tf.executing_eagerly():
+            return core(*args)
+        # One graph per static setting (rate, causal, mask or none) is the design,
+        # so TensorFlow's "frequent retracing" warning would only be noise here.
+        logger = tf.get_logger()
+        level = logger.level
+        logger.setLevel(logging.ERROR)
+        try:
+            return compiled(*args)
+        finally:
+            logger.setLevel(level)
     run.compiled = compiled  # for tests: how often it traced
     return run
 

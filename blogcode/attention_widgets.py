@@ -212,17 +212,27 @@ def time_forms(forms: dict, lengths, depth: int = 32, batch: int = 1, repeat: in
     repeat, seed = checks.positive_int(repeat, "repeat"), checks.integer(seed, "seed", minimum=0)
     rng = np.random.default_rng(seed)
     result = {name: [] for name in forms}
+    # One tf.function per form, traced once per length (n is a Python argument):
+    # re-creating the functions for every length would make TensorFlow warn.
+    calls = {name: tf.function(lambda q, k, v, n, f=f: f(q, k, v, n), autograph=False)
+             for name, f in forms.items()}
     for n in lengths:
         q, k, v = (tf.constant(rng.normal(size=(batch, n, depth)).astype("float32")) for _ in range(3))
-        calls = {name: tf.function(lambda q, k, v, f=f, n=n: f(q, k, v, n), autograph=False)
-                 for name, f in forms.items()}
         times = {name: [] for name in forms}
-        for call in calls.values():
-            call(q, k, v).numpy()
+        # The warm-up call traces each form for this length, by design; silence
+        # TensorFlow's "frequent retracing" warning for it.
+        logger = tf.get_logger()
+        level = logger.level
+        logger.setLevel("ERROR")
+        try:
+            for call in calls.values():
+                call(q, k, v, n).numpy()
+        finally:
+            logger.setLevel(level)
         for _ in range(repeat):
             for name, call in calls.items():
                 start = time.perf_counter()
-                call(q, k, v).numpy()
+                call(q, k, v, n).numpy()
                 times[name].append(time.perf_counter() - start)
         for name in forms:
             result[name].append(float(np.median(times[name])))
