@@ -121,15 +121,18 @@ def _pattern_traces(pattern: str, n: int, k: int, causal: bool, query: int):
                       name=f"keys query {query} attends to", xaxis="x2", yaxis="y2", hoverinfo="skip")
     colours = np.where(mask[query], "#d62728", np.where(two_layers, "#ff9896", "#bbbbbb"))
     dots = go.Scatter(x=list(range(n)), y=[0] * n, mode="markers", marker=dict(color=list(colours), size=8),
-                      name="one layer (red) / two layers (pink)", xaxis="x2", yaxis="y2",
+                      name=f"reached by one layer (red): {int(mask[query].sum())}, by two (pink): {int(two_layers.sum())}",
+                      xaxis="x2", yaxis="y2",
                       hovertemplate="position %{x}<extra></extra>")
     return [heat, arcs, dots], int(mask[query].sum()), int(two_layers.sum())
 
 
 def _pattern_layout(title: str, n: int) -> dict:
     return dict(
-        title=title, height=460, margin=dict(l=50, r=20, t=80, b=40), showlegend=True,
-        legend=dict(orientation="h", y=-0.08, x=0.5, xanchor="center"),
+        # The legend sits between the title and the panels, clear of the axis titles;
+        # side margins leave room for the first and last slider labels.
+        title=dict(text=title, y=0.97), height=500, margin=dict(l=60, r=60, t=110, b=40), showlegend=True,
+        legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0.5, xanchor="center"),
         xaxis=dict(domain=[0, 0.42], title="key position j", constrain="domain"),
         yaxis=dict(title="query position i", scaleanchor="x", autorange="reversed"),
         xaxis2=dict(domain=[0.5, 1.0], anchor="y2", title="position", range=[-1, n]),
@@ -164,10 +167,12 @@ def pattern_explorer(n: int = 24, ks=(2, 3, 4, 6), query: int | None = None) -> 
                 continue
             for causal in (False, True):
                 traces, one, two = _pattern_traces(pattern, n, k, causal, query)
-                label = f"{pattern}{'' if pattern == 'dense' else f' k={k}'}{' causal' if causal else ''}"
-                steps.append((f"{label}: {one} keys, {two} after 2 layers", traces))
-    return stepped_figure(steps, slider_label="pattern", active=len(steps) - 4, layout=_pattern_layout(
+                # short labels, so that all of them fit under the slider; the counts are in the legend
+                steps.append((f"{pattern}{'' if pattern == 'dense' else f' {k}'}{' c' if causal else ''}", traces))
+    fig = stepped_figure(steps, slider_label="pattern (k, c = causal)", active=len(steps) - 4, layout=_pattern_layout(
         f"Attention patterns for n = {n}: the mask, and the links of query {query}", n))
+    fig.layout.sliders[0].font = dict(size=10)
+    return fig
 
 
 def pattern_live_widget(n: int = 24, k: int = 4):
