@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from blogcode import rope as R
+from blogcode import rope_fixed_ends, rope_free_end
 
 
 def _max_dist(a: R.Rope, b: R.Rope) -> float:
@@ -132,7 +133,7 @@ def test_fixed_ends_bad_inputs():
 
 def test_non_convergence_raises_instead_of_returning_a_curve(monkeypatch):
     # make every BVP fail: solve_rope must raise, not return something
-    monkeypatch.setattr(R, "_bvp", lambda *a, **k: None)
+    monkeypatch.setattr(rope_fixed_ends, "_bvp", lambda *a, **k: None)
     with pytest.raises(R.RopeSolveError, match="no equilibrium"):
         R.solve_rope(0.0, 3.0, 1.5, (0, 0), (1, 0), modes=(1,))
     c = R.catenary(1.5, 1.0)
@@ -188,7 +189,7 @@ def test_free_end_without_gravity_matches_the_closed_form(x0, omega, length):
 
 
 def _roots_of(f, grid):
-    return R._free_end_roots(f, grid, np.array([f(x) for x in grid]), 1e-9)
+    return rope_free_end._free_end_roots(f, grid, np.array([f(x) for x in grid]), 1e-9)
 
 
 def test_free_end_root_search_finds_roots_at_both_ends_of_the_range():
