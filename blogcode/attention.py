@@ -35,7 +35,7 @@ import numpy as np
 import tensorflow as tf
 
 from blogcode import checks
-from blogcode.masking import softmax_where
+from blogcode.masking import as_tensor, softmax_where
 
 __all__ = [
     "dense_attention",
@@ -65,14 +65,9 @@ PATTERN_NAMES = ("dense", "atrous", "local", "sparse")
 
 
 def _as_float_tensor(x, name: str) -> tf.Tensor:
-    if x is None or isinstance(x, (str, bytes)):
-        raise TypeError(f"{name} must be a float array or tensor, got {type(x).__name__}")
-    try:
-        x = tf.convert_to_tensor(x)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be a float array or tensor: {err}") from None
+    x = as_tensor(x, name)
     if not x.dtype.is_floating:
-        if x.dtype == tf.string or x.dtype == tf.bool:
+        if x.dtype == tf.bool:
             raise TypeError(f"{name} must be numeric, got {x.dtype.name}")
         x = tf.cast(x, tf.float32)
     if x.shape.rank != 3:
@@ -104,14 +99,7 @@ def _check_qkv(q, k, v, same_length: bool):
 
 def _bool_tensor(mask, name: str) -> tf.Tensor:
     """``mask`` as a bool tensor; a non-bool numeric mask counts non-zero as True."""
-    if mask is None or isinstance(mask, (str, bytes)):
-        raise TypeError(f"{name} must be a bool array or tensor, got {type(mask).__name__}")
-    try:
-        mask = tf.convert_to_tensor(mask)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be a bool array or tensor: {err}") from None
-    if mask.dtype == tf.string:
-        raise TypeError(f"{name} must be bool or numeric, got strings")
+    mask = as_tensor(mask, name)
     if mask.dtype != tf.bool:
         mask = tf.not_equal(mask, tf.zeros((), mask.dtype))
     return mask

@@ -35,6 +35,7 @@ import tensorflow as tf
 from blogcode import checks
 
 __all__ = [
+    "as_tensor",
     "sequence_mask",
     "masked_mean",
     "masked_max",
@@ -53,7 +54,10 @@ def _is_numpy_like(value) -> bool:
     return isinstance(value, (np.ndarray, list, tuple, np.generic, int, float))
 
 
-def _to_tensor(value, name: str, dtype=None) -> tf.Tensor:
+def as_tensor(value, name: str, dtype=None) -> tf.Tensor:
+    """``value`` as a numeric tensor (cast to ``dtype`` if given); ``TypeError``
+    naming ``name`` for ``None``, strings or anything TensorFlow cannot convert.
+    Shared by the masks and attention code."""
     if value is None:
         raise TypeError(f"{name} must be an array or tensor, got None")
     if isinstance(value, (str, bytes)):
@@ -74,7 +78,7 @@ def _is_concrete(*tensors) -> bool:
 
 
 def _as_float(x, name: str) -> tf.Tensor:
-    tensor = _to_tensor(x, name)
+    tensor = as_tensor(x, name)
     if not tensor.dtype.is_floating:
         tensor = tf.cast(tensor, tf.float32)
     return tensor
@@ -89,7 +93,7 @@ def _normalise_axis(axis: int, rank: int, name: str = "axis") -> int:
 
 def _broadcast_mask(mask, x: tf.Tensor) -> tf.Tensor:
     """Check ``mask`` against ``x`` and return it as a bool tensor of x's rank."""
-    mask = _to_tensor(mask, "mask")
+    mask = as_tensor(mask, "mask")
     if mask.shape.rank is None or x.shape.rank is None:
         raise ValueError("mask and x need a known rank")
     if mask.shape.rank == 0:
@@ -163,7 +167,7 @@ def sequence_mask(lengths, maxlen: int | None = None):
     integers no larger than ``maxlen``.
     """
     to_numpy = _is_numpy_like(lengths)
-    lengths_t = _to_tensor(lengths, "lengths")
+    lengths_t = as_tensor(lengths, "lengths")
     if lengths_t.shape.rank != 1:
         raise ValueError(f"lengths must be 1-D (one length per sequence), got shape {tuple(lengths_t.shape)}")
     if not lengths_t.dtype.is_integer:
@@ -268,7 +272,7 @@ def reverse_padded(x, mask):
     ``x`` back. This is ``tf.reverse_sequence`` with lengths read off the mask.
     """
     to_numpy = _is_numpy_like(x) and _is_numpy_like(mask)
-    x = _to_tensor(x, "x")
+    x = as_tensor(x, "x")
     if x.shape.rank is None or x.shape.rank < 2:
         raise ValueError(f"x must be at least 2-D (batch, length, ...), got shape {tuple(x.shape)}")
     mask = _broadcast_mask(mask, x)

@@ -337,3 +337,12 @@ def test_softmax_where_matches_masked_softmax_and_checks_types():
         softmax_where(logits, tf.ones((2, 3)))
     with pytest.raises(TypeError, match="axis"):
         softmax_where(logits, mask, axis=1.0)
+
+
+def test_as_tensor_is_the_one_conversion_with_named_type_errors():
+    from blogcode.masking import as_tensor
+
+    assert as_tensor([1, 2], "x", tf.float32).dtype == tf.float32
+    for bad in (None, "abc", b"x", ["a", "b"]):
+        with pytest.raises(TypeError, match="^x must"):
+            as_tensor(bad, "x")
