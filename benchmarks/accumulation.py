@@ -34,7 +34,8 @@ import json, sys
 import numpy as np
 import tensorflow as tf
 import keras
-from blogcode.optimizers.accumulation import GradientAccumulation, article_mlp
+from blogcode.accumulation.experiments import article_mlp
+from blogcode.optimizers.accumulation import GradientAccumulation
 
 batch, steps, calls = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 gpu = bool(tf.config.list_physical_devices("GPU"))
@@ -85,7 +86,8 @@ def time_steps(micro_batch: int, steps: int, calls: int, repeat: int) -> dict:
     import keras
     import tensorflow as tf
 
-    from blogcode.optimizers.accumulation import GradientAccumulation, article_mlp
+    from blogcode.accumulation.experiments import article_mlp
+    from blogcode.optimizers.accumulation import GradientAccumulation
 
     loss_fn = keras.losses.SparseCategoricalCrossentropy()
 

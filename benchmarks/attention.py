@@ -63,7 +63,7 @@ def make_calls(n: int, k: int, q, k_, v) -> dict:
     """``{(method, mode): call}``: each call runs one attention and waits for its result."""
     import tensorflow as tf
 
-    from blogcode.attention import atrous_attention, dense_attention, local_attention, sparse_attention, sparse_mask
+    from blogcode.attention.patterns import atrous_attention, dense_attention, local_attention, sparse_attention, sparse_mask
 
     mask = tf.constant(sparse_mask(n, k))
     eager = {"dense": lambda: dense_attention(q, k_, v, mask),
@@ -81,7 +81,7 @@ def make_calls(n: int, k: int, q, k_, v) -> dict:
 def flop_limit(method: str, n: int, k: int) -> float:
     """The fraction of the n x n pairs the pattern allows: the ratio a form
     that computes exactly those scores and nothing else would reach."""
-    from blogcode.attention import pattern_cost
+    from blogcode.attention.patterns import pattern_cost
 
     return 1.0 if method == "dense" else pattern_cost("sparse" if method == "sparse" else method, n, k) / n ** 2
 

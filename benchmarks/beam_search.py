@@ -22,7 +22,7 @@ import time
 import numpy as np
 
 from blogcode import FAST, set_seed
-from blogcode.seq2seq import (BidirectionalSeq2Seq, CharVocabulary, bidirectional_beam_search,
+from blogcode.bidecoder.model import (BidirectionalSeq2Seq, CharVocabulary, bidirectional_beam_search,
                               bidirectional_beam_search_reference, encode_pairs, sorting_pairs)
 
 BEAM_SIZES = (1, 2, 3, 4)

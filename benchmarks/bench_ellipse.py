@@ -22,7 +22,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from blogcode.ellipse import compare_with_tabulation  # noqa: E402
+from blogcode.ellipse.gluing import compare_with_tabulation  # noqa: E402
 
 # mpmath (dps 17) for a = 2, b = 1: see tests/test_ellipse.py::mp_reference
 MPMATH_2_1 = {"l": 2.422112055136919, "length": 1.5697573788407435, "volume": 3.167463591858093}

@@ -29,7 +29,7 @@ to ``blogcode.set_seed`` before the function runs.
 Discovery rule. This module never imports a chapter module by name. ``discover()``
 walks the ``blogcode`` folders with ``pkgutil.iter_modules`` (without importing the
 packages it walks) and imports every module named ``experiments`` or ``*_experiments``
-(``blogcode/ellipse_experiments.py``, later ``blogcode/<chapter>/experiments.py``). Such a
+(``blogcode/ellipse/experiments.py``, later ``blogcode/<chapter>/experiments.py``). Such a
 module (and a chapter package's ``__init__``) should import TensorFlow only inside its
 functions, so that ``check`` stays fast.
 

@@ -1,4 +1,4 @@
-"""Unit tests of blogcode.optimizers.accumulation and blogcode.batchnorm
+"""Unit tests of blogcode.optimizers.accumulation and blogcode.accumulation.batchnorm
 (chapter: Gradient accumulation)."""
 
 import json
@@ -13,10 +13,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from blogcode.batchnorm import (AccumulationBatchNormalization, GhostBatchNormalization, batchnorm_comparison,
+from blogcode.accumulation.batchnorm import (AccumulationBatchNormalization, GhostBatchNormalization, batchnorm_comparison,
                                 bn_mlp)
-from blogcode.optimizers.accumulation import (EpochAccuracy, GradientAccumulation, WindowedLoss, article_mlp,
-                                              mean_of_micro_batch_means, pitfall_counts, train_setting)
+from blogcode.accumulation.experiments import EpochAccuracy, WindowedLoss, article_mlp, train_setting
+from blogcode.accumulation.switch_pitfall import pitfall_counts
+from blogcode.optimizers.accumulation import GradientAccumulation, mean_of_micro_batch_means
 
 ROOT = Path(__file__).resolve().parents[1]
 STEPS, MICRO, UPDATES = 4, 4, 20          # 4 micro-batches of 4 = batch 16, 20 real updates

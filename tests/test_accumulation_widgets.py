@@ -1,10 +1,10 @@
-"""Unit tests of blogcode.accumulation_widgets (chapter: Gradient accumulation)."""
+"""Unit tests of blogcode.accumulation.widgets (chapter: Gradient accumulation)."""
 
 import keras
 import numpy as np
 import pytest
 
-from blogcode.accumulation_widgets import (STEPS_OPTIONS, default_schedule, schedule_explorer, schedule_figure,
+from blogcode.accumulation.widgets import (STEPS_OPTIONS, default_schedule, schedule_explorer, schedule_figure,
                                            schedule_live_widget, schedule_steps)
 
 

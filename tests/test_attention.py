@@ -1,4 +1,4 @@
-"""Unit tests of blogcode.attention (chapter: from standard attention to sparse attention)."""
+"""Unit tests of blogcode.attention.patterns (chapter: from standard attention to sparse attention)."""
 
 import numpy as np
 import pytest
@@ -6,11 +6,9 @@ import tensorflow as tf
 import keras
 
 from blogcode import set_seed
-from blogcode.attention import (
-    AtrousSelfAttention,
-    LocalSelfAttention,
-    MultiHeadSelfAttention,
-    SparseSelfAttention,
+from blogcode.attention.layers import (AtrousSelfAttention, LocalSelfAttention, MultiHeadSelfAttention,
+                                       SparseSelfAttention, marker_model, marker_task)
+from blogcode.attention.patterns import (
     atrous_attention,
     atrous_mask,
     attention_mask,
@@ -18,8 +16,6 @@ from blogcode.attention import (
     dense_attention,
     local_attention,
     local_mask,
-    marker_model,
-    marker_task,
     pattern_cost,
     receptive_field,
     softmax_by_subtraction,
@@ -226,7 +222,7 @@ def test_efficient_forms_inside_tf_function_with_unknown_length(form, depth):
 def test_eager_calls_reuse_one_shape_generic_graph(form):
     # Eager calls run the block computation as a cached graph; new lengths
     # must not trace a new graph each (reduce_retracing).
-    import blogcode.attention as attention
+    import blogcode.attention.patterns as attention
 
     attend, mask_fn = FORMS[form]
     compiled = getattr(attention, f"_{form}_core").compiled
@@ -278,7 +274,7 @@ def test_efficient_forms_never_build_an_n_by_n_matrix(causal, n):
 @pytest.mark.parametrize("causal, parts", [(False, 3), (True, 2)])
 @pytest.mark.parametrize("block", [8, 5])
 def test_local_scores_are_blocks_of_the_band_only(causal, parts, block):
-    from blogcode.attention import _band_parts
+    from blogcode.attention.patterns import _band_parts
 
     n, k = 80, 8
     q, k_, _ = random_qkv(1, n)

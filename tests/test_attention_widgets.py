@@ -1,4 +1,4 @@
-"""Tests of blogcode.attention_widgets (pictures and explorers of attention patterns)."""
+"""Tests of blogcode.attention.widgets (pictures and explorers of attention patterns)."""
 
 import matplotlib
 
@@ -8,8 +8,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from blogcode.attention import atrous_attention, causal_mask, sparse_mask  # noqa: E402
-from blogcode.attention_widgets import (draw_arcs, draw_mask, pattern_explorer, pattern_figure,  # noqa: E402
+from blogcode.attention.patterns import atrous_attention, causal_mask, sparse_mask  # noqa: E402
+from blogcode.attention.widgets import (draw_arcs, draw_mask, pattern_explorer, pattern_figure,  # noqa: E402
                                         pattern_live_widget, pattern_mask, time_forms)
 
 

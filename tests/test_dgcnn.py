@@ -1,4 +1,4 @@
-"""Unit tests of blogcode.dgcnn and blogcode.dgcnn_data (chapter: DGCNN)."""
+"""Unit tests of blogcode.dgcnn.model and blogcode.dgcnn.data (chapter: DGCNN)."""
 
 import json
 
@@ -9,7 +9,7 @@ import tensorflow as tf
 
 from blogcode import set_seed
 from blogcode.data import Article
-from blogcode.dgcnn import (
+from blogcode.dgcnn.model import (
     IGNORE,
     AttentionPooling1D,
     DilatedGatedConv1D,
@@ -33,7 +33,7 @@ from blogcode.dgcnn import (
     train_dgcnn,
     vote,
 )
-from blogcode.dgcnn_data import (
+from blogcode.dgcnn.data import (
     BLANK,
     CharWordEncoder,
     build_cloze_questions,

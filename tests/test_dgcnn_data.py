@@ -1,11 +1,11 @@
-"""Bad input to blogcode.dgcnn_data (chapter: DGCNN): one table, every public function.
+"""Bad input to blogcode.dgcnn.data (chapter: DGCNN): one table, every public function.
 
 The behaviour on good input is tested in tests/test_dgcnn.py.
 """
 
 import pytest
 
-from blogcode.dgcnn_data import (
+from blogcode.dgcnn.data import (
     CharWordEncoder,
     build_cloze_questions,
     headline_entities,

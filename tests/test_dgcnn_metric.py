@@ -16,7 +16,7 @@ import re
 
 import pytest
 
-from blogcode.dgcnn_metric import SOGOU_PUNCTUATION, answer_f1, exact_match, normalize_answer, sogou_score
+from blogcode.dgcnn.metric import SOGOU_PUNCTUATION, answer_f1, exact_match, normalize_answer, sogou_score
 
 # evaluate_tool/punctuation, line by line as code points; the two ASCII-space lines are
 # left out (the script strips each line, so they add only the empty string).

@@ -1,4 +1,4 @@
-"""Tests of blogcode.ellipse (chapter "Gluing two elliptical sheets").
+"""Tests of blogcode.ellipse.gluing (chapter "Gluing two elliptical sheets").
 
 The reference values come from an independent mpmath computation written here:
 the quarter perimeter by tanh-sinh quadrature of the speed, the arc length in the
@@ -15,7 +15,7 @@ import mpmath as mp
 import numpy as np
 import pytest
 
-from blogcode.ellipse import (
+from blogcode.ellipse.gluing import (
     compare_with_tabulation,
     EllipseArc,
     criterion,
@@ -282,7 +282,7 @@ def test_widget_builders_run_headless():
     import matplotlib
 
     matplotlib.use("Agg")
-    from blogcode.ellipse_widgets import (
+    from blogcode.ellipse.widgets import (
         LiveExplorer,
         LivePairExplorer,
         explorer_figure,

@@ -1,4 +1,4 @@
-"""Tests of blogcode.layers (nested layers)."""
+"""Tests of blogcode.masks.layers (nested layers)."""
 
 import numpy as np
 import pytest
@@ -6,7 +6,7 @@ import tensorflow as tf
 import keras
 
 from blogcode import set_seed
-from blogcode.layers import TwoLayerDense
+from blogcode.masks.layers import TwoLayerDense
 
 
 def test_two_layer_dense_computes_the_formula_and_tracks_weights():

@@ -1,11 +1,11 @@
-"""Tests for blogcode.lookahead_widgets (the explorer of book/lookahead.md)."""
+"""Tests for blogcode.lookahead.widgets (the explorer of book/lookahead.md)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from blogcode.lookahead_widgets import (
+from blogcode.lookahead.widgets import (
     LiveExplorer,
     explorer_figure,
     lookahead_path,
@@ -110,7 +110,7 @@ def test_live_explorer_builds_and_redraws():
 
 
 def _lookahead_bad_calls():
-    from blogcode import lookahead_widgets as lw
+    from blogcode.lookahead import widgets as lw
 
     return [
         (lambda: lw.lookahead_path(2.0, 0.5), TypeError, "k"),

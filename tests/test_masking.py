@@ -6,17 +6,8 @@ import tensorflow as tf
 import keras
 
 from blogcode import set_seed
-from blogcode.masking import (
-    AlignedBidirectional,
-    compare_bidirectional,
-    mask_support_table,
-    masked_max,
-    masked_mean,
-    masked_softmax,
-    padding_effects,
-    reverse_padded,
-    sequence_mask,
-)
+from blogcode.masking import AlignedBidirectional, masked_max, masked_mean, masked_softmax, reverse_padded, sequence_mask
+from blogcode.masks.padding import compare_bidirectional, mask_support_table, padding_effects
 
 ARTICLE_X = np.array([[1, 0, 3, 4, 5, 0, 0, 0]], dtype=np.float32)
 ARTICLE_MASK = np.array([[1, 1, 1, 1, 1, 0, 0, 0]])

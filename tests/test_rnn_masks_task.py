@@ -1,9 +1,9 @@
-"""Tests of blogcode.rnn_masks_task (chapter "Layers within layers, and masks")."""
+"""Tests of blogcode.masks.experiments (chapter "Layers within layers, and masks")."""
 
 import numpy as np
 import pytest
 
-from blogcode.rnn_masks_task import compare_alignment, repeats_later_task, train_taggers
+from blogcode.masks.experiments import compare_alignment, repeats_later_task, train_taggers
 
 
 def test_labels_say_whether_the_token_occurs_later():

@@ -1,4 +1,4 @@
-"""Unit tests of blogcode.rope (chapter "The shape of a rotating rope")."""
+"""Unit tests of blogcode.rope.solver (chapter "The shape of a rotating rope")."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import mpmath
 import numpy as np
 import pytest
 
-from blogcode import rope as R
-from blogcode import rope_fixed_ends, rope_free_end
+from blogcode.rope import solver as R
+from blogcode.rope import fixed_ends as rope_fixed_ends, free_end as rope_free_end
 
 
 def _max_dist(a: R.Rope, b: R.Rope) -> float:
@@ -357,7 +357,7 @@ def test_no_taut_rope_without_a_vertical_force_raises():
 
 
 def test_explorer_steps_and_live_figure():
-    from blogcode import rope_widgets as RW
+    from blogcode.rope import widgets as RW
 
     steps = RW.omega_steps(3.0, 1.4, (0.0, 0.0), (0.6, 0.8), [0.0, 1.0])
     assert [round(om, 6) for om, _, _ in steps] == [0.0, 1.0]

@@ -74,7 +74,7 @@ def _reimport(pkg):
 def test_discovery_finds_the_ellipse_experiment():
     found = runs.discover()
     exp = found["ellipse/tabulation"]
-    assert exp.module == "blogcode.ellipse_experiments" and exp.fn.__name__ == "tabulation"
+    assert exp.module == "blogcode.ellipse.experiments" and exp.fn.__name__ == "tabulation"
     assert exp.full["step"] == 1e-6 and exp.fast["step"] > exp.full["step"]
     assert all(e.module.startswith("blogcode.") for e in found.values())
 
@@ -170,9 +170,9 @@ def test_fingerprint_is_stable_across_processes():
 
 
 def test_ellipse_dependencies_are_found_statically():
-    modules = runs.module_sources("blogcode.ellipse_experiments")
-    assert {"blogcode", "blogcode.ellipse", "blogcode.ellipse_experiments"} <= set(modules)
-    assert "blogcode.runs" not in modules and "blogcode.rope" not in modules
+    modules = runs.module_sources("blogcode.ellipse.experiments")
+    assert {"blogcode", "blogcode.ellipse.gluing", "blogcode.ellipse.experiments"} <= set(modules)
+    assert "blogcode.runs" not in modules and "blogcode.rope.solver" not in modules
     assert not any(m.startswith("blogcode.optimizers") for m in modules)
 
 
@@ -390,6 +390,6 @@ def test_the_committed_ellipse_recording_loads_and_reproduces():
 
 def test_commit_provenance_names_head():
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=runs.ROOT, capture_output=True, text=True).stdout.strip()
-    commit = runs._commit(runs.module_sources("blogcode.ellipse_experiments"), "blogcode")
+    commit = runs._commit(runs.module_sources("blogcode.ellipse.experiments"), "blogcode")
     assert commit["head"] == head and isinstance(commit["dirty"], bool)
     assert all(path.startswith("blogcode/") for path in commit["dirty_dependencies"])

@@ -1,4 +1,4 @@
-"""Unit tests of blogcode.seq2seq (chapter: seq2seq with bidirectional decoding).
+"""Unit tests of blogcode.bidecoder.model (chapter: seq2seq with bidirectional decoding).
 
 The search tests use toy step functions with fixed random logits, so they
 need no training and every expected value can be worked out independently.
@@ -10,7 +10,7 @@ import pytest
 import tensorflow as tf
 
 from blogcode import set_seed
-from blogcode.seq2seq import (END, PAD, START, BidirectionalSeq2Seq, CharVocabulary, PairStep, compare_decoders,
+from blogcode.bidecoder.model import (END, PAD, START, BidirectionalSeq2Seq, CharVocabulary, PairStep, compare_decoders,
                               accuracy_by_position, beam_search, bidirectional_beam_search,
                               bidirectional_beam_search_reference, char_f1, encode_pairs, exact_match,
                               greedy_search, position_accuracy, rescored_beam_search, sbnmt_beam_search,
@@ -576,7 +576,7 @@ def test_all_pairs_state_cache_changes_nothing():
 
 
 def test_compare_decoders_checks_its_models():
-    from blogcode.seq2seq import compare_decoders
+    from blogcode.bidecoder.model import compare_decoders
 
     source = np.ones((2, 3), np.int32) * 5
     none_model = BidirectionalSeq2Seq(10, 8, 8, 2, cross_attention="none")

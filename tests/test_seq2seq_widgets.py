@@ -1,4 +1,4 @@
-"""Unit tests of blogcode.seq2seq_widgets (chapter: seq2seq with bidirectional decoding):
+"""Unit tests of blogcode.bidecoder.widgets (chapter: seq2seq with bidirectional decoding):
 the figures build on a recorded search, and bad input is rejected by name."""
 
 import matplotlib
@@ -9,8 +9,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from blogcode.beam_search import bidirectional_beam_search  # noqa: E402
-from blogcode.seq2seq_widgets import (beam_explorer, beam_live_widget, beam_step_traces,  # noqa: E402
+from blogcode.bidecoder.beam_search import bidirectional_beam_search  # noqa: E402
+from blogcode.bidecoder.widgets import (beam_explorer, beam_live_widget, beam_step_traces,  # noqa: E402
                                       draw_architecture, draw_leakage)
 
 VOCAB = 8

@@ -1,9 +1,9 @@
-"""Tests of blogcode.switch_pitfall (chapter "Gradient accumulation")."""
+"""Tests of blogcode.accumulation.switch_pitfall (chapter "Gradient accumulation")."""
 
 import pytest
 import tensorflow as tf
 
-from blogcode.switch_pitfall import graph_mode_update, keras2_switch
+from blogcode.accumulation.switch_pitfall import graph_mode_update, keras2_switch
 
 
 @pytest.mark.parametrize("created", ["outside", "inside"])

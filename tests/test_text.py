@@ -1,4 +1,4 @@
-"""Unit tests of blogcode.text (chapter: Lookahead and LazyOptimizer): bad input, and
+"""Unit tests of blogcode.lookahead.sentiment (chapter: Lookahead and LazyOptimizer): bad input, and
 the classifier saves, reloads and trains in ``fit`` and in a custom loop."""
 
 import keras
@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 from blogcode import set_seed
-from blogcode.text import rotten_tomatoes_split, sentiment_lstm
+from blogcode.lookahead.sentiment import rotten_tomatoes_split, sentiment_lstm
 
 NAN = float("nan")
 BAD_CALLS = [

@@ -1,139 +1,74 @@
-"""Tests of blogcode.widgets (static explorers)."""
+"""Tests of blogcode.widgets (the one shape of live widget)."""
 
-import base64
-import json
-import re
+import ipywidgets as w
+import matplotlib
 
-import numpy as np
-import plotly.graph_objects as go
-import pytest
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import plotly.graph_objects as go  # noqa: E402
+import pytest  # noqa: E402
 
-from blogcode.widgets import figure_html, stepped_figure
-
-
-def test_stepped_figure_toggles_visibility():
-    steps = [(f"k={k}", [go.Scatter(y=[k, k]), go.Bar(y=[k])]) for k in range(3)]
-    fig = stepped_figure(steps, slider_label="k", active=1)
-    assert len(fig.data) == 6
-    assert [t.visible for t in fig.data] == [False, False, True, True, False, False]
-    slider = fig.layout.sliders[0]
-    assert [s.label for s in slider.steps] == ["k=0", "k=1", "k=2"]
-    assert slider.steps[2].args[0]["visible"] == [False] * 4 + [True] * 2
+from blogcode.widgets import LiveView, LiveWidget  # noqa: E402
 
 
-def test_figure_html_does_not_embed_plotly_js():
-    html = figure_html(go.Figure(go.Scatter(y=[1, 2])))
-    assert "<div" in html and len(html) < 50_000  # plotly.js itself is ~4 MB
+def square_view(x, double):
+    if x < 0:
+        raise ValueError("x must be >= 0")
+    y = 2 * x * x if double else x * x
+    return LiveView(go.Figure(go.Scatter(x=[x], y=[y])), text=f"y = {y}", result=y)
 
 
-def _arrays(html):
-    """The typed arrays of the figure in ``html``, decoded: [(dtype, values)]."""
-    data = json.JSONDecoder().raw_decode(html, re.search(r'Plotly\.newPlot\(\s*"[^"]*",\s*', html).end())[0]
-    out = []
-    def walk(o):
-        if isinstance(o, dict) and "bdata" in o:
-            out.append((o["dtype"], np.frombuffer(base64.b64decode(o["bdata"]), dtype="<" + o["dtype"])))
-        elif isinstance(o, dict):
-            [walk(v) for v in o.values()]
-        elif isinstance(o, list):
-            [walk(v) for v in o]
-    walk(data)
-    return out
+def controls(x=3):
+    return {"x": w.IntSlider(value=x, min=-5, max=5), "double": w.Checkbox(value=False)}
 
 
-def test_figure_html_stores_float64_as_float32_where_invisible():
-    x = np.linspace(0.0, 2.0, 201)
-    html = figure_html(go.Figure(go.Scatter(x=x, y=np.sin(x))))
-    (dx, vx), (dy, vy) = _arrays(html)
-    assert dx == dy == "f4"
-    np.testing.assert_allclose(vx, x, rtol=1e-6)
-    np.testing.assert_allclose(vy, np.sin(x), atol=1e-6)
+def test_live_widget_calls_the_view_on_every_change():
+    live = LiveWidget(square_view, controls())
+    assert live.result == 9 and live.text == "y = 9" and isinstance(live.figure, go.Figure)
+    assert live.values == {"x": 3, "double": False}
+    live.controls["double"].value = True
+    assert live.result == 18 and live.message.value == "y = 18"
+    live.controls["x"].value = -1                         # the view's ValueError is shown, not raised
+    assert live.result is None and live.figure is None and "x must be" in live.error
+    assert "no result for these settings" in live.message.value
+    live.controls["x"].value = 2
+    assert live.error is None and live.result == 8
 
 
-@pytest.mark.parametrize("values", [
-    np.array([1.7e9, 1.7e9 + 1.0, 1.7e9 + 2.0]),   # a large offset: float32 would merge the points
-    np.array([1e-40, 1.0, 2.0]),                     # below float32's normal range (a log axis)
-    np.array([1e39, 1.0, 2.0]),                      # above it
+def test_live_widget_lays_out_rows_and_displays_as_its_box():
+    live = LiveWidget(square_view, controls(), rows=[["x"], ["double"]])
+    first, second = live.widget.children[:2]
+    assert first.children == (live.controls["x"],) and second.children == (live.controls["double"],)
+    bundle = live._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+
+
+def test_live_widget_shows_matplotlib_figures_and_closes_them():
+    def view(n):
+        fig, ax = plt.subplots()
+        ax.plot(range(n))
+        return LiveView(fig, text=f"{n} points", result=n)
+
+    before = len(plt.get_fignums())
+    live = LiveWidget(view, {"n": w.IntSlider(value=4, min=1, max=9)})
+    live.controls["n"].value = 6
+    assert live.result == 6 and len(plt.get_fignums()) == before
+
+
+def test_live_widget_escapes_its_text():
+    live = LiveWidget(lambda s: LiveView(None, text=s), {"s": w.Text(value="<b>x</b>")})
+    assert live.message.value == "&lt;b&gt;x&lt;/b&gt;"
+
+
+@pytest.mark.parametrize("make, error, word", [
+    (lambda: LiveWidget(3, controls()), TypeError, "view"),
+    (lambda: LiveWidget(square_view, [1]), TypeError, "controls"),
+    (lambda: LiveWidget(square_view, {}), ValueError, "controls"),
+    (lambda: LiveWidget(square_view, {"x": 3}), TypeError, "controls"),
+    (lambda: LiveWidget(square_view, controls(), rows=[["x"]]), ValueError, "rows"),
+    (lambda: LiveWidget(square_view, controls(), errors=ValueError), TypeError, "errors"),
+    (lambda: LiveWidget(lambda x, double: 3, controls()), TypeError, "LiveView"),
 ])
-def test_figure_html_keeps_float64_where_float32_would_show(values):
-    (dtype, stored), = _arrays(figure_html(go.Figure(go.Scatter(y=values))))
-    assert dtype == "f8" and np.array_equal(stored, values)
-
-
-def test_stepped_figure_bad_input():
-    with pytest.raises(ValueError, match="steps"):
-        stepped_figure([], slider_label="x")
-    with pytest.raises(ValueError, match="traces"):
-        stepped_figure([("a", [go.Scatter()]), ("b", [])], slider_label="x")
-    with pytest.raises(ValueError, match="active"):
-        stepped_figure([("a", [go.Scatter()])], slider_label="x", active=3)
-    with pytest.raises(TypeError, match="fig"):
-        figure_html("not a figure")
-
-
-def test_markdown_table():
-    from blogcode.widgets import markdown_table
-
-    text = markdown_table(["a", "b"], [[1, "x|y"], [2.5, "z"]])
-    assert text.splitlines() == ["| a | b |", "| --- | --- |", "| 1 | x\\|y |", "| 2.5 | z |"]
-    with pytest.raises(ValueError, match="rows\\[0\\]"):
-        markdown_table(["a"], [[1, 2]])
-    with pytest.raises(ValueError, match="header"):
-        markdown_table([], [])
-
-
-def test_padding_explorer_steps_match_padding_effects():
-    from blogcode.masking import padding_effects
-    from blogcode.widgets import padding_explorer
-
-    fig = padding_explorer({"article": [1, 0, 3, 4, 5]}, max_length=8)
-    labels = [s.label for s in fig.layout.sliders[0].steps]
-    assert labels == [f"article, padded to {n}" for n in range(5, 9)]
-    # The step for length 8 holds the article's numbers: naive mean 1.625, masked 2.6.
-    n_traces = len(fig.data) // len(labels)
-    naive, masked = fig.data[3 * n_traces + 1], fig.data[3 * n_traces + 2]
-    assert tuple(naive.y) == (1.625, 5.0) and tuple(masked.y) == (2.6, 5.0)
-    expected = padding_effects([1, 0, 3, 4, 5], 8)["masked_softmax"]
-    assert list(fig.data[3 * n_traces + 4].y) == pytest.approx(list(expected))
-    with pytest.raises(ValueError, match="max_length"):
-        padding_explorer({"long": [1] * 5}, max_length=3)
-    with pytest.raises(ValueError, match="presets"):
-        padding_explorer({}, max_length=3)
-
-
-def test_parse_sequence():
-    from blogcode.widgets import parse_sequence
-
-    assert parse_sequence("1, 0,3 4;5") == [1, 0, 3, 4, 5]
-    with pytest.raises(ValueError, match="no numbers"):
-        parse_sequence(" , ")
-    with pytest.raises(ValueError, match="numbers separated"):
-        parse_sequence("1, two")
-    with pytest.raises(TypeError, match="text"):
-        parse_sequence(3)
-
-
-def test_padding_live_widget_builds_and_reacts():
-    from blogcode.widgets import padding_live_widget
-
-    box = padding_live_widget("1, 0, 3, 4, 5", padded_length=8)
-    text, slider = box.children[0].children
-    assert slider.value == 8
-    text.value = "1, 2, 3, 4, 5, 6, 7, 8, 9, 10"   # longer than the padded length
-    assert slider.value == 10                       # the widget pads to at least the length
-
-
-def test_show_figure_gives_the_figure_alt_text(monkeypatch):
-    import blogcode.widgets as W
-
-    shown = []
-    monkeypatch.setattr(W, "display", lambda bundle, raw: shown.append(bundle))
-    steps = [(f"k={k}", [go.Scatter(y=[k, k])]) for k in range(3)]
-    W.show_figure(stepped_figure(steps, slider_label="k", layout={"title": 'A "quoted" & <b>bold</b> title'}))
-    html = shown[0]["text/html"]
-    assert html.startswith('<div class="blogcode-figure" role="figure" aria-label="Interactive plotly figure: ')
-    assert "A &quot;quoted&quot; &amp; bold title." in html and "A slider below it (k) switches between 3" in html
-    W.show_figure(go.Figure(layout={"title": "Solid<br><sub>l = 2.4</sub>"}))
-    assert 'aria-label="Interactive plotly figure: Solid; l = 2.4."' in shown[1]["text/html"]
-    W.show_figure(go.Figure(), alt="custom")
-    assert 'aria-label="custom"' in shown[2]["text/html"]
+def test_live_widget_rejects_bad_arguments(make, error, word):
+    with pytest.raises(error, match=word):
+        make()

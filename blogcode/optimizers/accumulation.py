@@ -20,7 +20,6 @@ argument evaluates schedules and EMA at every micro-batch instead; see the chapt
 from __future__ import annotations
 
 import keras
-import numpy as np
 import tensorflow as tf
 from keras import ops
 
@@ -30,11 +29,6 @@ from blogcode.optimizers.wrapper import DelegatesToInnerOptimizer, check_inner_o
 __all__ = [
     "GradientAccumulation",
     "mean_of_micro_batch_means",
-    "pitfall_counts",
-    "article_mlp",
-    "WindowedLoss",
-    "EpochAccuracy",
-    "train_setting",
 ]
 
 
@@ -191,144 +185,3 @@ def mean_of_micro_batch_means(per_sample_grads, micro_batch_size: int):
     n = grads.shape[0]
     means = [tf.reduce_mean(grads[i:i + micro_batch_size], axis=0) for i in range(0, n, micro_batch_size)]
     return tf.reduce_mean(tf.stack(means), axis=0)
-
-
-def pitfall_counts(condition: bool, select_with: str) -> dict:
-    """Run both candidate results of a condition inside one ``tf.function`` and
-    count, with a variable as side effect, how often each branch executed.
-
-    ``select_with="where"`` computes both results and then selects one
-    (``keras.ops.where``, like Keras 2's ``K.switch``); ``select_with="cond"``
-    uses ``keras.ops.cond`` (``tf.cond``), which executes only the chosen branch.
-    Returns ``{"update branch": k, "keep branch": m, "result": value}``.
-    """
-    select_with = checks.one_of(select_with, "select_with", ("where", "cond"))
-    condition = checks.boolean(condition, "condition")
-    update_runs = tf.Variable(0, dtype=tf.int32)
-    keep_runs = tf.Variable(0, dtype=tf.int32)
-    weight = tf.Variable(1.0)
-
-    def update_branch():
-        update_runs.assign_add(1)        # the side effect we count
-        return weight - 0.5
-
-    def keep_branch():
-        keep_runs.assign_add(1)
-        return tf.identity(weight)
-
-    @tf.function
-    def step(cond):
-        if select_with == "where":
-            new = update_branch()
-            old = keep_branch()
-            return ops.where(cond, new, old)
-        return ops.cond(cond, update_branch, keep_branch)
-
-    result = step(tf.constant(bool(condition)))
-    return {"update branch": int(update_runs.numpy()), "keep branch": int(keep_runs.numpy()),
-            "result": float(result.numpy())}
-
-
-# ----------------------------------------------------------- the MNIST experiment
-
-def article_mlp(seed: int, input_dim: int = 784, hidden: int = 512, dropout: float = 0.2,
-                classes: int = 10) -> keras.Model:
-    """The article's MNIST model: two ReLU layers of 512 with dropout 0.2, softmax output."""
-    seed = checks.integer(seed, "seed", minimum=0)
-    input_dim, hidden = checks.positive_int(input_dim, "input_dim"), checks.positive_int(hidden, "hidden")
-    classes = checks.integer(classes, "classes", minimum=2)
-    dropout = checks.real(dropout, "dropout", minimum=0.0, maximum=1.0, exclusive_maximum=True)
-    keras.utils.set_random_seed(seed)
-    return keras.Sequential([
-        keras.Input((input_dim,)),
-        keras.layers.Dense(hidden, activation="relu"),
-        keras.layers.Dropout(dropout),
-        keras.layers.Dense(hidden, activation="relu"),
-        keras.layers.Dropout(dropout),
-        keras.layers.Dense(classes, activation="softmax"),
-    ], name="article_mlp")
-
-
-class WindowedLoss(keras.callbacks.Callback):
-    """Mean training loss over consecutive windows of about ``every`` samples.
-
-    Keras reports the running mean of the epoch at each batch end; differences of
-    running sums give each window's mean, so a curve at batch 1 and one at batch
-    100 are measured on the same x-axis (samples seen).
-    """
-
-    def __init__(self, batch_size: int, every: int):
-        super().__init__()
-        batch_size, every = checks.positive_int(batch_size, "batch_size"), checks.positive_int(every, "every")
-        if every < batch_size:
-            raise ValueError(f"every ({every}) must be at least batch_size ({batch_size})")
-        self.batch_size, self.every = batch_size, every
-        self.samples, self.losses = [], []
-        self._seen = 0
-        self._window_steps, self._window_sum = 0, 0.0
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._epoch_steps, self._epoch_sum = 0, 0.0
-
-    def on_train_batch_end(self, batch, logs=None):
-        steps = batch + 1                                  # steps done in this epoch
-        total = float(logs["loss"]) * steps                # running mean -> running sum
-        self._window_sum += total - self._epoch_sum
-        self._window_steps += steps - self._epoch_steps
-        self._seen += (steps - self._epoch_steps) * self.batch_size
-        self._epoch_steps, self._epoch_sum = steps, total
-        if self._window_steps * self.batch_size >= self.every:
-            self.samples.append(self._seen)
-            self.losses.append(self._window_sum / self._window_steps)
-            self._window_steps, self._window_sum = 0, 0.0
-
-
-class EpochAccuracy(keras.callbacks.Callback):
-    """Accuracy on held-out data after each epoch, computed with one eager forward
-    pass (cheaper than compiling Keras' evaluation function for a small set)."""
-
-    def __init__(self, x, y):
-        super().__init__()
-        y = np.asarray(y)
-        if len(x) != len(y) or len(y) == 0:
-            raise ValueError(f"x and y must hold the same, non-zero number of samples, got {len(x)} and {len(y)}")
-        self.x, self.y, self.accuracy = x, y, []
-
-    def on_epoch_end(self, epoch, logs=None):
-        probs = self.model(self.x, training=False)
-        self.accuracy.append(float(np.mean(np.argmax(probs, axis=-1) == self.y)))
-        print(f"  epoch {epoch + 1}: validation accuracy {self.accuracy[-1]:.4f}")
-
-
-def _pair(data, name):
-    """``(x, y)`` with as many labels as samples."""
-    if not isinstance(data, (tuple, list)) or len(data) != 2:
-        raise TypeError(f"{name} must be a pair (x, y), got {type(data).__name__}")
-    x, y = data
-    if len(x) != len(y):
-        raise ValueError(f"{name}: x has {len(x)} samples, y has {len(y)}")
-    return x, y
-
-
-def train_setting(optimizer, batch_size: int, train, validation, epochs: int, seed: int,
-                  log_every: int = 500, verbose: int = 2) -> dict:
-    """Train ``article_mlp`` with ``model.fit`` and return its loss curve and
-    per-epoch validation accuracy.
-
-    Small batches run several steps per call of the compiled function
-    (``steps_per_execution``); at batch 1 the per-step overhead would dominate.
-    """
-    if not isinstance(optimizer, (str, keras.optimizers.Optimizer)):
-        raise TypeError(f"optimizer must be a keras.optimizers.Optimizer or its name, got {type(optimizer).__name__}")
-    batch_size, epochs = checks.positive_int(batch_size, "batch_size"), checks.positive_int(epochs, "epochs")
-    log_every = checks.positive_int(log_every, "log_every")
-    verbose = checks.one_of(verbose, "verbose", (0, 1, 2, "auto"))
-    (x, y), (x_val, y_val) = _pair(train, "train"), _pair(validation, "validation")
-    model = article_mlp(seed, input_dim=x.shape[1])
-    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy",
-                  steps_per_execution=max(1, log_every // batch_size))
-    windows, accuracy = WindowedLoss(batch_size, log_every), EpochAccuracy(x_val, y_val)
-    history = model.fit(x, y, batch_size=batch_size, epochs=epochs, callbacks=[windows, accuracy],
-                        verbose=verbose)
-    return {"samples": np.array(windows.samples), "loss": np.array(windows.losses),
-            "epoch loss": history.history["loss"], "val accuracy": accuracy.accuracy, "model": model}

@@ -15,7 +15,7 @@ bundle that has every trace type the page draws: plotly's partial bundles
 histograms, box, contour...: 0.5 MB) and ``gl3d`` (scatter3d, surface, mesh3d...:
 0.56 MB), else the full bundle (1.5 MB). The trace types are read from the
 ``Plotly.newPlot(id, data, ...)`` calls that plotly.py writes into the page
-(``blogcode.widgets.show_figure``), so a chapter never names its bundle.
+(``blogcode.figures.show_figure``), so a chapter never names its bundle.
 
 Once the build has finished it makes the static assets lighter:
 

@@ -19,7 +19,7 @@ from bookpages import ROOT, GzipHandler
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
 import page_scripts  # noqa: E402
 
-from blogcode.widgets import figure_html  # noqa: E402
+from blogcode.figures import figure_html  # noqa: E402
 
 
 def _page(*figures) -> str:

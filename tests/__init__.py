@@ -1,0 +1,1 @@
+"""Tests of blogcode; the files mirror its modules."""

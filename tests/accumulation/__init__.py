@@ -1,0 +1,1 @@
+"""Tests of blogcode.accumulation; the files mirror its modules."""

@@ -1,0 +1,1 @@
+"""Tests of blogcode.attention; the files mirror its modules."""

@@ -1,0 +1,1 @@
+"""Tests of blogcode.bidecoder; the files mirror its modules."""

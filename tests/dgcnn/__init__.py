@@ -1,0 +1,1 @@
+"""Tests of blogcode.dgcnn; the files mirror its modules."""

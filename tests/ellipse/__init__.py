@@ -1,0 +1,1 @@
+"""Tests of blogcode.ellipse; the files mirror its modules."""

@@ -1,0 +1,1 @@
+"""Tests of blogcode.lookahead; the files mirror its modules."""

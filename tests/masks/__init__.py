@@ -1,0 +1,1 @@
+"""Tests of blogcode.masks; the files mirror its modules."""

@@ -1,0 +1,1 @@
+"""Tests of blogcode.optimizers; the files mirror its modules."""

@@ -1,0 +1,1 @@
+"""Tests of blogcode.rope; the files mirror its modules."""
