@@ -1,6 +1,8 @@
-"""Structure of the book: every chapter is an output-free MyST notebook with the
-standard header. The convention checked here is described in README.md
-("Writing a chapter").
+"""Tests of blogcode.chapters (the facts of every chapter) and of the book's
+structure: every chapter is an output-free MyST notebook with the standard
+header, and the header, ``_toc.yml``, ``references.bib`` and the front page agree
+with ``blogcode.chapters``. The convention is described in README.md ("Writing a
+chapter", "Adding a chapter").
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+
+from blogcode.chapters import CHAPTERS, chapter, intro_table
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
@@ -117,3 +121,66 @@ def test_live_widget_cells_are_not_executed_by_the_build(path):
     assert live, f"{path.name} has no live-widget cell tagged remove-output"
     for cell in live:
         assert re.match(r":tags: \[.*skip-execution", cell), cell[:80]
+
+
+# ------------------------------------------------------------------ one source of chapter facts
+
+def header_fields(slug: str) -> dict:
+    _, body = split_front_matter((BOOK / f"{slug}.md").read_text(encoding="utf-8"))
+    head = body[: body.find("```{code-cell}")]
+    fields = dict(re.findall(r"^- \*\*([^:*]+):\*\* (.+)$", head, re.M))
+    fields["heading"] = re.search(r"^# (.+)$", head, re.M).group(1)
+    return fields
+
+
+def test_the_toc_lists_the_chapters_in_publication_order():
+    listed = [f.removeprefix("book/") for f in toc_files() if f not in NON_CHAPTERS]
+    assert listed == [c.slug for c in CHAPTERS], "_toc.yml and blogcode.chapters.CHAPTERS must list the same chapters"
+    dates = [c.date for c in CHAPTERS]
+    assert dates == sorted(dates), "CHAPTERS is in the order the blog published the articles"
+
+
+@pytest.mark.parametrize("entry", CHAPTERS, ids=lambda c: c.slug)
+def test_chapter_header_agrees_with_the_chapter_facts(entry):
+    fields = header_fields(entry.slug)
+    assert fields["Original title"] == f"「{entry.chinese_title}」"
+    assert fields["English title"] == entry.english_title
+    assert fields["heading"] == entry.heading
+    assert fields["Date"] == entry.date
+    assert fields["URL"] == f"<{entry.url}>"
+    assert f"{{cite}}`{entry.cite}`" in fields["Licence"]
+
+
+@pytest.mark.parametrize("entry", CHAPTERS, ids=lambda c: c.slug)
+def test_the_bibliography_entry_agrees_with_the_chapter_facts(entry):
+    bib = (BOOK / "references.bib").read_text(encoding="utf-8")
+    record = re.search(rf"@\w+\{{{entry.cite},(.*?)\n\}}", bib, re.S)
+    assert record, f"references.bib has no entry {entry.cite}"
+    assert entry.url in record.group(1), f"{entry.cite} in references.bib must link {entry.url}"
+    assert entry.chinese_title.strip("“”") in record.group(1).replace("{", "").replace("}", "")
+
+
+@pytest.mark.parametrize("entry", CHAPTERS, ids=lambda c: c.slug)
+def test_search_word_is_on_the_chapter_page(entry):
+    text = (BOOK / f"{entry.slug}.md").read_text(encoding="utf-8")
+    assert entry.search_word in text, f"{entry.slug}: the search word {entry.search_word!r} is not in the chapter"
+
+
+def test_the_front_page_table_is_generated_from_the_chapter_facts():
+    intro = (BOOK / "intro.md").read_text(encoding="utf-8")
+    assert intro.splitlines().count("{chapter-table}") == 1, "book/intro.md places the table with {chapter-table}"
+    assert "kexue.fm/archives/6" not in intro.split("{chapter-table}")[0][-2000:], "no typed copy of the table"
+    table = intro_table().splitlines()
+    assert len(table) == 2 + len(CHAPTERS)
+    for entry, row in zip(CHAPTERS, table[2:]):
+        assert row.startswith(f"| {entry.date} | {entry.chinese_title} | {entry.english_title} |")
+        assert f"[{entry.archive}]({entry.url})" in row and row.endswith(f"{{doc}}`{entry.slug}` |")
+
+
+def test_chapter_lookup():
+    assert chapter("rope").url == "https://kexue.fm/archives/6784"
+    assert chapter("dgcnn").package == "blogcode.dgcnn"
+    with pytest.raises(ValueError, match="slug"):
+        chapter("nope")
+    with pytest.raises(TypeError, match="slug"):
+        chapter(6784)

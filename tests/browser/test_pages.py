@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from blogcode.chapters import CHAPTERS as BOOK_CHAPTERS
+
 from bookpages import HTML, ROOT, SCREENSHOTS, figure_weights, is_chapter, page_url, same_page, toc_pages
 
 PAGES = toc_pages()
@@ -24,18 +26,9 @@ CHAPTERS = [p for p in PAGES if is_chapter(p)]
 #: the theme come from _static; the rest is the page, mostly its figures' data.
 PAGE_BUDGET_GZIP_BYTES = 1.5e6
 
-#: A word that is distinctive of each chapter, to look it up with the search page.
-#: Chapters not listed are looked up by the longest word of their title.
-SEARCH_WORDS = {
-    "book/rope": "troposkien",
-    "book/accumulation": "accumulators",
-    "book/masks": "padding",
-    "book/ellipse": "elliptic",
-    "book/attention": "atrous",
-    "book/lookahead": "LazyOptimizer",
-    "book/bidecoder": "leakage",
-    "book/dgcnn": "Sogou",
-}
+#: A word that is distinctive of each chapter (blogcode.chapters), to look it up
+#: with the search page.
+SEARCH_WORDS = {f"book/{c.slug}": c.search_word for c in BOOK_CHAPTERS}
 
 
 def _source(page: str) -> str:
@@ -185,10 +178,7 @@ def test_explorers_respond_to_the_mouse(visits, name):
 
 
 def _search_word(name: str) -> str:
-    if name in SEARCH_WORDS:
-        return SEARCH_WORDS[name]
-    title = re.search(r"^# (.+)$", _source(name), re.M).group(1)
-    return max(re.findall(r"[A-Za-z]+", title), key=len)
+    return SEARCH_WORDS[name]
 
 
 @pytest.mark.parametrize("name", CHAPTERS)
