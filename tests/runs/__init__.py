@@ -1,0 +1,1 @@
+"""Tests of blogcode.runs (recorded full runs), one file per module of the package."""
