@@ -22,8 +22,9 @@ import time
 import numpy as np
 
 from blogcode import FAST, set_seed
-from blogcode.bidecoder.model import (BidirectionalSeq2Seq, CharVocabulary, bidirectional_beam_search,
-                              bidirectional_beam_search_reference, encode_pairs, sorting_pairs)
+from blogcode.bidecoder.bidirectional import bidirectional_beam_search, bidirectional_beam_search_reference
+from blogcode.bidecoder.model import BidirectionalSeq2Seq
+from blogcode.bidecoder.tasks import CharVocabulary, encode_pairs, sorting_pairs
 
 BEAM_SIZES = (1, 2, 3, 4)
 MAX_LENGTH = 9

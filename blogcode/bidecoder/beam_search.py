@@ -1,7 +1,9 @@
-"""Decoders for seq2seq with bidirectional decoding: greedy, beam, and four bidirectional searches.
+"""Decoding in one direction: greedy and beam search over a step function, and the shared beam bookkeeping.
 
-Chapter: "seq2seq with bidirectional decoding" (article 6877, book/bidecoder.md). The model
-is in :mod:`blogcode.bidecoder.model`, which re-exports every name of this module.
+Chapter: "seq2seq with bidirectional decoding" (article 6877, book/bidecoder.md). The
+searches in both directions are in :mod:`blogcode.bidecoder.bidirectional`, the
+rescoring in :mod:`blogcode.bidecoder.rescoring`; both build on :class:`Beams` and the
+argument checks of this module.
 
 Token ids are shared by both directions: 0 padding, 1 unknown, 2 start, 3 end (the
 article's numbering). Decoders work on *step functions*, so they can be tested without a
@@ -11,15 +13,7 @@ model:
   ``(batch, beams, t)`` that starts with the start id (finished paths carry the end id and
   then padding); the result is a float array ``(batch, beams, vocab_size)`` of next-token
   log-probabilities.
-* ``pair_step_fn(l2r_prefixes, r2l_prefixes) -> (l2r_log_probs, r2l_log_probs)`` for the
-  bidirectional model. Both prefix arrays are ``(batch, pairs, t)``; row ``p`` pairs one
-  L2R path with one R2L path, and both results are ``(batch, pairs, vocab_size)``: the next
-  token of each direction given both paths of the pair.
-  A pair step function *may* also offer ``all_pairs(l2r_prefixes, r2l_prefixes)``: the
-  same scores for every combination of the ``k`` L2R and ``k`` R2L paths, shaped
-  ``(batch, k, k, vocab_size)`` with ``[b, i, j]`` pairing L2R path i with R2L path j. A
-  model can then run each direction's decoder once per path instead of once per pair;
-  without it the search builds the ``k^2`` rows itself.
+* ``pair_step_fn`` (both directions) is described in :mod:`blogcode.bidecoder.bidirectional`.
 
 Search results hold the generated tokens without the start id, padded with 0. Log
 probabilities may be ``-inf`` (an impossible token) but never NaN or ``+inf``.
@@ -28,19 +22,14 @@ probabilities may be ``-inf`` (an impossible token) but never NaN or ``+inf``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from blogcode import checks
 
-__all__ = [
-    "PAD", "UNK", "START", "END",
-    "BeamResult", "BidirectionalResult",
-    "greedy_search", "beam_search", "bidirectional_beam_search",
-    "bidirectional_beam_search_reference", "sbnmt_beam_search", "rescored_beam_search",
-    "sequence_log_probs", "strip_special",
-]
+__all__ = ["PAD", "UNK", "START", "END", "BeamResult", "Beams", "greedy_search", "beam_search", "strip_special",
+           "check_search_args", "check_step_fn", "check_log_probs"]
 
 PAD, UNK, START, END = 0, 1, 2, 3
 
@@ -63,26 +52,11 @@ class BeamResult:
     finished: np.ndarray
 
 
-@dataclass
-class BidirectionalResult:
-    """Both directions' final beams and the chosen output per input.
-
-    ``best``: a list (one per input) of token lists in reading order, without
-    the end id. ``best_direction``: ``"l2r"`` or ``"r2l"`` per input. ``trace``
-    (when recorded): one dict per step with both directions' beams.
-    """
-
-    l2r: BeamResult
-    r2l: BeamResult
-    best: list
-    best_direction: list
-    trace: list = field(default_factory=list)
-
-
 # --------------------------------------------------------------------------- checks
 
 
-def _check_search_args(batch_size, beam_size, max_length, vocab_size, start_id, end_id, length_penalty):
+def check_search_args(batch_size, beam_size, max_length, vocab_size, start_id, end_id, length_penalty):
+    """The settings every search shares, checked by name (TypeError / ValueError)."""
     checks.positive_int(batch_size, "batch_size")
     checks.positive_int(beam_size, "beam_size")
     checks.positive_int(max_length, "max_length")
@@ -96,11 +70,13 @@ def _check_search_args(batch_size, beam_size, max_length, vocab_size, start_id, 
     checks.real(length_penalty, "length_penalty", minimum=0.0)
 
 
-def _check_step_fn(fn, name: str):
+def check_step_fn(fn, name: str):
+    """``fn`` itself, if it is callable (else a TypeError naming ``name``)."""
     return checks.instance_of(fn, name, Callable, "callable")
 
 
-def _check_log_probs(log_probs, expected_shape, name: str) -> np.ndarray:
+def check_log_probs(log_probs, expected_shape, name: str) -> np.ndarray:
+    """A step function's output as float64 of ``expected_shape``, without NaN or +inf."""
     log_probs = np.asarray(log_probs, dtype=np.float64)
     if log_probs.ndim != len(expected_shape) or log_probs.shape[-1] != expected_shape[-1]:
         raise ValueError(f"{name} returned shape {log_probs.shape}; the vocabularies are inconsistent "
@@ -117,8 +93,11 @@ def _check_log_probs(log_probs, expected_shape, name: str) -> np.ndarray:
 # --------------------------------------------------------------------------- one direction
 
 
-class _Beams:
-    """The state of one direction's beam: the NumPy bookkeeping shared by all searches."""
+class Beams:
+    """The state of one direction's beam: the NumPy bookkeeping shared by all searches.
+
+    ``update`` extends the paths by one step; ``prefixes`` is what the step function reads;
+    ``result`` gives the final :class:`BeamResult`."""
 
     def __init__(self, batch_size, beams, start_id, end_id, length_penalty):
         # tokens are written into a preallocated grid: no concatenation per step
@@ -182,14 +161,14 @@ def greedy_search(step_fn, batch_size: int, max_length: int, vocab_size: int,
                   start_id: int = START, end_id: int = END) -> BeamResult:
     """Pick the most likely next token (never padding) until the end id or
     ``max_length`` tokens. ``step_fn`` gets ``(batch, 1, t)`` prefixes."""
-    _check_step_fn(step_fn, "step_fn")
-    _check_search_args(batch_size, 1, max_length, vocab_size, start_id, end_id, 0.0)
+    check_step_fn(step_fn, "step_fn")
+    check_search_args(batch_size, 1, max_length, vocab_size, start_id, end_id, 0.0)
     tokens = np.full((batch_size, 1), start_id, np.int64)
     log_probs = np.zeros(batch_size)
     finished = np.zeros(batch_size, bool)
     lengths = np.zeros(batch_size, np.int64)
     for _ in range(max_length):
-        step = _check_log_probs(step_fn(tokens[:, None, :]), (batch_size, 1, vocab_size), "step_fn")[:, 0]
+        step = check_log_probs(step_fn(tokens[:, None, :]), (batch_size, 1, vocab_size), "step_fn")[:, 0]
         step[:, PAD] = -np.inf
         best = np.argmax(step, axis=1)
         best = np.where(finished, PAD, best)
@@ -212,224 +191,14 @@ def beam_search(step_fn, batch_size: int, beam_size: int, max_length: int, vocab
     a path that emits ``end_id`` is kept unchanged while the others grow.
     Stops when every path has ended or after ``max_length`` tokens.
     """
-    _check_step_fn(step_fn, "step_fn")
-    _check_search_args(batch_size, beam_size, max_length, vocab_size, start_id, end_id, length_penalty)
-    beams = _Beams(batch_size, beam_size, start_id, end_id, float(length_penalty))
+    check_step_fn(step_fn, "step_fn")
+    check_search_args(batch_size, beam_size, max_length, vocab_size, start_id, end_id, length_penalty)
+    beams = Beams(batch_size, beam_size, start_id, end_id, float(length_penalty))
     for _ in range(max_length):
-        beams.update(_check_log_probs(step_fn(beams.prefixes()), (batch_size, beam_size, vocab_size), "step_fn"))
+        beams.update(check_log_probs(step_fn(beams.prefixes()), (batch_size, beam_size, vocab_size), "step_fn"))
         if beams.done():
             break
     return beams.result()
-
-
-# --------------------------------------------------------------------------- both directions
-
-
-def _pair_all(l2r: np.ndarray, r2l: np.ndarray):
-    """All (L2R path i, R2L path j) pairs as rows ``i * k + j``."""
-    k = l2r.shape[1]
-    return np.repeat(l2r, k, axis=1), np.tile(r2l, (1, k, 1))
-
-
-def _score_all_pairs(pair_step_fn, l2r_prefixes, r2l_prefixes, vocab_size):
-    """Both directions' next-token log-probabilities for every (i, j) pair, each
-    ``(batch, k, k, vocab_size)``, from one call (``all_pairs`` when offered)."""
-    batch, k, _ = l2r_prefixes.shape
-    shape = (batch, k, k, vocab_size)
-    all_pairs = getattr(pair_step_fn, "all_pairs", None)
-    if all_pairs is not None:
-        l2r_lp, r2l_lp = all_pairs(l2r_prefixes, r2l_prefixes)
-        name = "pair_step_fn.all_pairs"
-    else:
-        l2r_lp, r2l_lp = pair_step_fn(*_pair_all(l2r_prefixes, r2l_prefixes))
-        l2r_lp, r2l_lp = np.reshape(l2r_lp, (batch, k, k, -1)), np.reshape(r2l_lp, (batch, k, k, -1))
-        name = "pair_step_fn"
-    return _check_log_probs(l2r_lp, shape, f"{name} (L2R)"), _check_log_probs(r2l_lp, shape, f"{name} (R2L)")
-
-
-def _average_pairs_vectorised(pair_step_fn, l2r_prefixes, r2l_prefixes, vocab_size):
-    """One call on all k^2 pairs; each direction's next-token probability is the
-    mean over the other direction's k paths (the k^3 candidates reduced to k^2)."""
-    k = l2r_prefixes.shape[1]
-    l2r_lp, r2l_lp = _score_all_pairs(pair_step_fn, l2r_prefixes, r2l_prefixes, vocab_size)
-    with np.errstate(divide="ignore"):
-        return np.log(np.exp(l2r_lp).sum(axis=2) / k), np.log(np.exp(r2l_lp).sum(axis=1) / k)
-
-
-def _average_pairs_loop(pair_step_fn, l2r_prefixes, r2l_prefixes, vocab_size):
-    """The same averages, one pair at a time (the slow reference)."""
-    batch, k, _ = l2r_prefixes.shape
-    l2r_sum = np.zeros((batch, k, vocab_size))
-    r2l_sum = np.zeros((batch, k, vocab_size))
-    for i in range(k):
-        for j in range(k):
-            l2r_lp, r2l_lp = pair_step_fn(l2r_prefixes[:, i:i + 1], r2l_prefixes[:, j:j + 1])
-            l2r_sum[:, i] += np.exp(_check_log_probs(l2r_lp, (batch, 1, vocab_size), "pair_step_fn (L2R)"))[:, 0]
-            r2l_sum[:, j] += np.exp(_check_log_probs(r2l_lp, (batch, 1, vocab_size), "pair_step_fn (R2L)"))[:, 0]
-    with np.errstate(divide="ignore"):
-        return np.log(l2r_sum / k), np.log(r2l_sum / k)
-
-
-def _pair_by_rank(pair_step_fn, l2r_prefixes, r2l_prefixes, vocab_size):
-    """SB-NMT-style interaction: the i-th L2R path with the i-th R2L path."""
-    l2r_lp, r2l_lp = pair_step_fn(l2r_prefixes, r2l_prefixes)
-    shape = l2r_prefixes.shape[:2] + (vocab_size,)
-    return (_check_log_probs(l2r_lp, shape, "pair_step_fn (L2R)"),
-            _check_log_probs(r2l_lp, shape, "pair_step_fn (R2L)"))
-
-
-def _snapshot(beams: _Beams) -> dict:
-    return {"tokens": beams.tokens.copy(), "scores": beams.scores().copy(), "finished": beams.finished.copy()}
-
-
-def _choose(l2r: BeamResult, r2l: BeamResult):
-    """The best finished path of either direction (unfinished ones only if none
-    finished), R2L paths read backwards; a tie goes to L2R."""
-    best, directions = [], []
-    for b in range(l2r.tokens.shape[0]):
-        options = []
-        for name, res in (("l2r", l2r), ("r2l", r2l)):
-            for p in range(res.tokens.shape[1]):
-                if np.isfinite(res.scores[b, p]):
-                    options.append((not res.finished[b, p], -res.scores[b, p], len(options), name,
-                                    res.tokens[b, p]))
-        _, _, _, name, tokens = min(options)
-        content = strip_special([tokens])[0]
-        best.append(content if name == "l2r" else content[::-1])
-        directions.append(name)
-    return best, directions
-
-
-def _bidirectional(pair_step_fn, scorer, batch_size, beams_per_direction, max_length, vocab_size,
-                   start_id, end_id, length_penalty, record):
-    l2r = _Beams(batch_size, beams_per_direction, start_id, end_id, length_penalty)
-    r2l = _Beams(batch_size, beams_per_direction, start_id, end_id, length_penalty)
-    trace = [{"l2r": _snapshot(l2r), "r2l": _snapshot(r2l)}] if record else []
-    for _ in range(max_length):
-        l2r_lp, r2l_lp = scorer(pair_step_fn, l2r.prefixes(), r2l.prefixes(), vocab_size)
-        l2r.update(l2r_lp)
-        r2l.update(r2l_lp)
-        if record:
-            trace.append({"l2r": _snapshot(l2r), "r2l": _snapshot(r2l)})
-        if l2r.done() and r2l.done():
-            break
-    l2r_res, r2l_res = l2r.result(), r2l.result()
-    best, directions = _choose(l2r_res, r2l_res)
-    return BidirectionalResult(l2r_res, r2l_res, best, directions, trace)
-
-
-def _check_bidirectional_args(pair_step_fn, batch_size, beam_size, max_length, vocab_size, start_id, end_id,
-                              length_penalty):
-    _check_step_fn(pair_step_fn, "pair_step_fn")
-    _check_search_args(batch_size, beam_size, max_length, vocab_size, start_id, end_id, length_penalty)
-    return float(length_penalty)
-
-
-def bidirectional_beam_search(pair_step_fn, batch_size: int, beam_size: int, max_length: int, vocab_size: int,
-                              start_id: int = START, end_id: int = END, length_penalty: float = 0.0,
-                              record: bool = False) -> BidirectionalResult:
-    """The article's bidirectional beam search, vectorised.
-
-    Each direction keeps ``beam_size`` (k) paths. Every step scores all k^2
-    (L2R path, R2L path) pairs in one call: ``pair_step_fn.all_pairs`` when the
-    step function has it, else ``pair_step_fn`` on rows shaped ``(batch, k * k, t)``,
-    row ``i * k + j`` pairing L2R path i with R2L path j. The next-token
-    probabilities of L2R path i are averaged over the k R2L paths (and vice
-    versa), which reduces the k^3 (token, path, path) candidates to k^2 per
-    direction; each direction then keeps its best k. The output is the
-    best-scoring finished path of either direction.
-    """
-    length_penalty = _check_bidirectional_args(pair_step_fn, batch_size, beam_size, max_length, vocab_size,
-                                               start_id, end_id, length_penalty)
-    record = checks.boolean(record, "record")
-    return _bidirectional(pair_step_fn, _average_pairs_vectorised, batch_size, beam_size, max_length,
-                          vocab_size, start_id, end_id, length_penalty, record)
-
-
-def bidirectional_beam_search_reference(pair_step_fn, batch_size: int, beam_size: int, max_length: int,
-                                        vocab_size: int, start_id: int = START, end_id: int = END,
-                                        length_penalty: float = 0.0) -> BidirectionalResult:
-    """The same search with one ``pair_step_fn`` call per (i, j) pair, each
-    shaped ``(batch, 1, t)``: k^2 calls per step. The tests' reference."""
-    length_penalty = _check_bidirectional_args(pair_step_fn, batch_size, beam_size, max_length, vocab_size,
-                                               start_id, end_id, length_penalty)
-    return _bidirectional(pair_step_fn, _average_pairs_loop, batch_size, beam_size, max_length,
-                          vocab_size, start_id, end_id, length_penalty, False)
-
-
-def sbnmt_beam_search(pair_step_fn, batch_size: int, beam_size: int, max_length: int, vocab_size: int,
-                      start_id: int = START, end_id: int = END, length_penalty: float = 0.0) -> BidirectionalResult:
-    """SB-NMT's split beam (our reading): k//2 L2R paths and k//2 R2L paths,
-    the i-th of one direction interacting with the i-th of the other, so each
-    step costs k/2 model rows instead of k^2. ``beam_size`` must be >= 2."""
-    length_penalty = _check_bidirectional_args(pair_step_fn, batch_size, beam_size, max_length, vocab_size,
-                                               start_id, end_id, length_penalty)
-    if beam_size < 2:
-        raise ValueError(f"beam_size must be >= 2 to split it between two directions, got {beam_size}")
-    return _bidirectional(pair_step_fn, _pair_by_rank, batch_size, beam_size // 2, max_length,
-                          vocab_size, start_id, end_id, length_penalty, False)
-
-
-# --------------------------------------------------------------------------- rescoring
-
-
-def _token_grid(sequences, end_id):
-    """``batch`` rows of ``n`` token lists -> ``(batch, n, width)`` ids with the end id appended."""
-    rows = checks.nonempty(sequences, "sequences")
-    rows = [checks.nonempty(row, f"sequences[{b}]") for b, row in enumerate(rows)]
-    n = len(rows[0])
-    if any(len(row) != n for row in rows):
-        raise ValueError("sequences must hold equally many token lists in every row")
-    targets = []
-    for b, row in enumerate(rows):
-        for p, seq in enumerate(row):
-            if isinstance(seq, (str, bytes)) or not hasattr(seq, "__len__"):
-                raise TypeError(f"sequences[{b}][{p}] must be a list of token ids, got {type(seq).__name__}")
-            targets.append([checks.integer(t, f"sequences[{b}][{p}]", minimum=0) for t in seq] + [end_id])
-    width = max(len(s) for s in targets)
-    grid = np.zeros((len(rows) * n, width), np.int64)
-    for r, seq in enumerate(targets):
-        grid[r, :len(seq)] = seq
-    return grid.reshape(len(rows), n, width)
-
-
-def sequence_log_probs(step_fn, sequences, vocab_size: int, start_id: int = START, end_id: int = END):
-    """Teacher-forced log p of each token list under ``step_fn`` (end id
-    appended); ``sequences`` is ``batch`` lists of ``n`` token lists each.
-    Returns ``(batch, n)`` summed log-probabilities and lengths."""
-    _check_step_fn(step_fn, "step_fn")
-    grid = _token_grid(sequences, checks.integer(end_id, "end_id"))
-    batch, n, width = grid.shape
-    _check_search_args(batch, 1, width, vocab_size, start_id, end_id, 0.0)
-    lengths = (grid != PAD).sum(axis=2)
-    total = np.zeros((batch, n))
-    prefixes = np.concatenate([np.full((batch, n, 1), start_id), grid], axis=2)
-    for t in range(width):
-        log_probs = _check_log_probs(step_fn(prefixes[:, :, :t + 1]), (batch, n, vocab_size), "step_fn")
-        picked = np.take_along_axis(log_probs, grid[:, :, t:t + 1], axis=2)[..., 0]
-        total += np.where(t < lengths, picked, 0.0)
-    return total, lengths
-
-
-def rescored_beam_search(l2r_step_fn, r2l_step_fn, batch_size: int, beam_size: int, max_length: int,
-                         vocab_size: int, start_id: int = START, end_id: int = END,
-                         length_penalty: float = 0.0) -> BidirectionalResult:
-    """BTTR-style decoding: an independent beam in each direction, then every
-    final path is rescored by the opposite direction (teacher-forced) and the
-    path with the best mean of both directions' scores wins."""
-    _check_step_fn(l2r_step_fn, "l2r_step_fn")
-    _check_step_fn(r2l_step_fn, "r2l_step_fn")
-    l2r = beam_search(l2r_step_fn, batch_size, beam_size, max_length, vocab_size, start_id, end_id, length_penalty)
-    r2l = beam_search(r2l_step_fn, batch_size, beam_size, max_length, vocab_size, start_id, end_id, length_penalty)
-    for res, other_fn in ((l2r, r2l_step_fn), (r2l, l2r_step_fn)):
-        # the opposite direction reads each path backwards
-        paths = [[s[::-1] for s in strip_special(row, end_id)] for row in res.tokens]
-        other, _ = sequence_log_probs(other_fn, paths, vocab_size, start_id, end_id)
-        both = (res.log_probs + other) / 2
-        res.scores = np.where(np.isfinite(res.log_probs), both / np.maximum(res.lengths, 1) ** length_penalty,
-                              -np.inf)
-    best, directions = _choose(l2r, r2l)
-    return BidirectionalResult(l2r, r2l, best, directions)
 
 
 def strip_special(token_rows, end_id: int = END) -> list[list[int]]:

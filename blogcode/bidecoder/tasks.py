@@ -2,7 +2,7 @@
 sorting tasks) and the measures that score decoded outputs against references.
 
 Chapter: "seq2seq with bidirectional decoding" (article 6877, book/bidecoder.md). The
-model is in :mod:`blogcode.bidecoder.model`, which re-exports every name of this module.
+model is in :mod:`blogcode.bidecoder.model`.
 
 A target ``y_1 ... y_N`` is fed to the left-to-right (L2R) decoder as ``[start, y_1, ...,
 y_N]`` with labels ``[y_1, ..., y_N, end]``, and to the right-to-left (R2L) decoder

@@ -1,12 +1,15 @@
-"""Figures for "seq2seq with bidirectional decoding" (article 6877, book/bidecoder.md):
-the architecture and leakage diagrams (matplotlib) and the beam explorer
-(plotly, static via ``stepped_figure``; live via ipywidgets over the same
-``beam_step_traces``).
+"""Explorers of "seq2seq with bidirectional decoding" (article 6877, book/bidecoder.md).
+
+The beam explorer replays a search recorded with
+``bidirectional_beam_search(..., record=True)``: a static plotly figure with one
+precomputed slider step per decoding step (``beam_explorer``), and a live widget
+that decodes any input you pick (``beam_live_widget``), both drawn by
+:func:`blogcode.bidecoder.figures.beam_step_traces`; ``beam_view`` is the live
+widget's view of one (input, step) setting.
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -14,154 +17,26 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from blogcode import checks
-from blogcode.bidecoder.beam_search import END, PAD, BidirectionalResult
-from blogcode.figures import show_figure, stepped_figure
+from blogcode.bidecoder.bidirectional import BidirectionalResult
+from blogcode.bidecoder.figures import beam_step_traces
+from blogcode.figures import stepped_figure
+from blogcode.widgets import LiveView, LiveWidget
 
-__all__ = ["use_cjk_font", "draw_architecture", "draw_leakage", "beam_step_traces", "beam_explorer",
-           "beam_live_widget"]
-
-
-def use_cjk_font() -> bool:
-    """Let matplotlib draw Chinese characters: register installed CJK fonts
-    (matplotlib's font cache may predate them) and put one first. Without
-    one, the "missing glyph" warnings are silenced (the boxes still draw)."""
-    import matplotlib.pyplot as plt
-    from matplotlib import font_manager
-
-    for path in font_manager.findSystemFonts():
-        if "CJK" in path and "Sans" in path and "Mono" not in path:
-            try:
-                font_manager.fontManager.addfont(path)
-            except (OSError, RuntimeError, ValueError):
-                continue
-    names = sorted({f.name for f in font_manager.fontManager.ttflist if f.name.endswith("CJK SC")})
-    if names:
-        plt.rcParams["font.sans-serif"] = [names[0]] + plt.rcParams["font.sans-serif"]
-    else:
-        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
-    return bool(names)
-
-
-def _box(ax, x, y, w, h, text, colour, fontsize=9):
-    from matplotlib.patches import FancyBboxPatch
-
-    ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.02",
-                                facecolor=colour, edgecolor="0.3"))
-    ax.text(x, y, text, ha="center", va="center", fontsize=fontsize)
-
-
-def _check_axes(ax):
-    if not hasattr(ax, "add_patch") or not hasattr(ax, "annotate"):
-        raise TypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
-    return ax
+__all__ = ["beam_explorer", "beam_view", "beam_live_widget"]
 
 
 def _callable(value, name: str):
     return checks.instance_of(value, name, Callable, "callable")
 
 
-def _arrow(ax, start, end, colour="0.3", style="-|>", **kw):
-    ax.annotate("", xy=end, xytext=start, arrowprops=dict(arrowstyle=style, color=colour, lw=1.2, **kw))
+def _check_recorded(result) -> BidirectionalResult:
+    checks.instance_of(result, "result", BidirectionalResult)
+    if not result.trace:
+        raise ValueError("result has no trace; run bidirectional_beam_search(..., record=True)")
+    return result
 
 
-def draw_architecture(ax) -> None:
-    """The model: encoder, two decoders, their attentions and the shared head."""
-    _check_axes(ax)
-    ax.set_xlim(0, 10)
-    ax.set_ylim(0, 6)
-    ax.axis("off")
-    _box(ax, 1.2, 3, 1.9, 1.0, "source ids\n(masked)", "#eeeeee")
-    _box(ax, 3.2, 3, 1.7, 1.3, "BiLSTM encoder\n(aligned,\nmasked)", "#c6dbef")
-    for y, name, colour in ((5.0, "L2R", "#fdd0a2"), (1.0, "R2L", "#c7e9c0")):
-        text = "[S] y1 y2 ... yn" if name == "L2R" else "[S] yN ... y(N-n+2)"
-        _box(ax, 1.2, y, 1.9, 0.8, text, "#eeeeee", 8)
-        _box(ax, 3.2, y, 1.7, 0.8, f"{name} LSTM", colour)
-        _box(ax, 5.4, y + (0.55 if y > 3 else -0.55), 1.7, 0.6, "source attention", "#dadaeb", 8)
-        _box(ax, 5.4, y - (0.55 if y > 3 else -0.55), 1.7, 0.6, "cross attention", "#fcbba1", 8)
-        _arrow(ax, (2.15, y), (2.35, y))
-        _arrow(ax, (4.05, y), (4.55, y + 0.55 if y > 3 else y - 0.55))
-        _arrow(ax, (4.05, y), (4.55, y - 0.55 if y > 3 else y + 0.55))
-        _arrow(ax, (6.25, y), (7.0, 3.0))
-    _arrow(ax, (2.15, 3), (2.35, 3))
-    _arrow(ax, (4.05, 3.2), (4.7, 5.4), colour="#6a51a3")
-    _arrow(ax, (4.05, 2.8), (4.7, 0.6), colour="#6a51a3")
-    # each direction's states feed the other's cross-attention, positions <= n only
-    _arrow(ax, (3.4, 4.6), (4.8, 1.3), colour="#cb181d", style="-|>", linestyle="--")
-    _arrow(ax, (3.4, 1.4), (4.8, 4.7), colour="#cb181d", style="-|>", linestyle="--")
-    ax.text(4.75, 3.0, "other direction:\npositions ≤ n only", color="#cb181d", fontsize=8, ha="center",
-            va="center", bbox=dict(facecolor="white", edgecolor="none", pad=1))
-    _box(ax, 7.9, 3, 1.7, 1.3, "shared head\nDense + softmax", "#fee391")
-    ax.text(9.0, 4.0, "L2R: y(n)", fontsize=9, ha="left")
-    ax.text(9.0, 2.0, "R2L: y(N-n+1)", fontsize=9, ha="left")
-    _arrow(ax, (8.75, 3.2), (9.0, 3.95))
-    _arrow(ax, (8.75, 2.8), (9.0, 2.1))
-
-
-def draw_leakage(ax, sentence: str = "北京欢迎你", query: int | None = None) -> dict:
-    """Teacher forcing on ``sentence``: the L2R decoder predicts the token at
-    position ``query`` (default: the last) while attending to R2L positions
-    <= query, whose inputs already contain the gold token. Returns which R2L
-    input positions hold it."""
-    _check_axes(ax)
-    n = len(checks.string(sentence, "sentence"))
-    if n < 2:
-        raise ValueError(f"sentence must have at least two characters, got {sentence!r}")
-    query = n if query is None else checks.integer(query, "query", minimum=1, maximum=n)
-    l2r_in = ["S"] + list(sentence)
-    r2l_in = ["S"] + list(sentence[::-1])
-    target = sentence[query - 1]
-    leaked = [m for m in range(1, query) if r2l_in[m] == target]
-    ax.set_xlim(-0.8, n + 0.8)
-    ax.set_ylim(-0.6, 3.2)
-    ax.axis("off")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # a missing CJK glyph must not break the figure
-        for row, (label, tokens) in ((2.4, ("L2R input", l2r_in)), (0.4, ("R2L input", r2l_in))):
-            ax.text(-0.7, row, label, ha="right", va="center", fontsize=9)
-            for m, tok in enumerate(tokens[: n + 1]):
-                visible = row < 1 and m <= query - 1 or row > 1 and m <= query - 1
-                colour = "#fcbba1" if row < 1 and m in leaked else ("#fdd0a2" if visible else "#f0f0f0")
-                _box(ax, m, row, 0.8, 0.7, tok, colour, 12)
-        ax.text(query - 1, 3.05, f"predicts {target}", ha="center", fontsize=10, color="#cb181d")
-    for m in range(query):
-        _arrow(ax, (query - 1, 2.0), (m, 0.8), colour="#cb181d" if m in leaked else "0.6",
-               linestyle="-" if m in leaked else ":")
-    return {"target": target, "leaked_positions": leaked}
-
-
-# --------------------------------------------------------------------------- beam explorer
-
-
-def _path_text(tokens, decode) -> str:
-    ids = [int(t) for t in tokens if t != PAD]
-    ended = bool(ids) and ids[-1] == END
-    text = decode([t for t in ids if t != END])
-    return (text or "·") + (" ⏹" if ended else "")
-
-
-def beam_step_traces(snapshot: dict, decode) -> list:
-    """Two bar traces (L2R, R2L) for one step of a recorded bidirectional search:
-    each path's score, labelled with its text (R2L paths as generated, i.e.
-    backwards; ⏹ marks a finished path)."""
-    checks.instance_of(snapshot, "snapshot", dict, "a dict with 'l2r' and 'r2l' beams")
-    if not {"l2r", "r2l"} <= set(snapshot):
-        raise ValueError(f"snapshot must have 'l2r' and 'r2l' entries, got {sorted(snapshot)}")
-    _callable(decode, "decode")
-    traces = []
-    for name, colour in (("l2r", "#e6550d"), ("r2l", "#31a354")):
-        state = snapshot[name]
-        scores = np.asarray(state["scores"])
-        texts = [_path_text(t, decode) for t in state["tokens"]]
-        shown = np.where(np.isfinite(scores), scores, np.nan)
-        traces.append(go.Bar(
-            x=shown, y=[f"{name.upper()} #{i + 1}" for i in range(len(texts))], orientation="h",
-            text=[f"{t}   ({s:.2f})" if np.isfinite(s) else "(empty slot)" for t, s in zip(texts, scores)],
-            textposition="auto", marker_color=colour, name=name.upper(), showlegend=False,
-            hovertemplate="%{text}<extra></extra>"))
-    return traces
-
-
-def beam_explorer(result, decode, row: int = 0, title: str = "Bidirectional beam search, step by step"):
+def beam_explorer(result, decode, row: int = 0, title: str = "Bidirectional beam search, step by step") -> go.Figure:
     """Static explorer over a search run with ``record=True``: one slider step
     per decoding step, both directions' beams (path text and score)."""
     checks.instance_of(result, "result", BidirectionalResult)
@@ -189,41 +64,44 @@ def beam_explorer(result, decode, row: int = 0, title: str = "Bidirectional beam
     return fig
 
 
-def beam_live_widget(search, sources: dict, decode, max_step: int = 12):
+def beam_view(result, decode, step: int = 0, title: str = "") -> LiveView:
+    """Both directions' beams (path text and score) of input 0 of a recorded
+    search after ``step`` tokens (the last step if the search ended sooner)."""
+    _check_recorded(result)
+    _callable(decode, "decode")
+    step = checks.integer(step, "step", minimum=0)
+    checks.string(title, "title")
+    shown = min(step, len(result.trace) - 1)
+    snap = result.trace[shown]
+    one = {d: {key: value[0] for key, value in snap[d].items()} for d in ("l2r", "r2l")}
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("L2R beam", "R2L beam"))
+    for col, trace in enumerate(beam_step_traces(one, decode), start=1):
+        fig.add_trace(trace, row=1, col=col)
+    fig.update_yaxes(autorange="reversed")
+    fig.update_layout(height=340, title=title or f"step {shown}")
+    text = (f"step {shown} of {len(result.trace) - 1}; output: {decode(result.best[0])} "
+            f"(from the {result.best_direction[0].upper()} beam)")
+    return LiveView(fig, text, result)
+
+
+def beam_live_widget(search, sources: dict, decode, max_step: int = 12) -> LiveWidget:
     """Live version (needs a kernel): pick an input, move through the steps.
-    ``search(source_text)`` runs ``bidirectional_beam_search(..., record=True)``
-    on one input."""
+    ``search(source)`` runs ``bidirectional_beam_search(..., record=True)``
+    on one input; each input is searched once."""
     import ipywidgets as w
 
     _callable(search, "search")
     checks.instance_of(sources, "sources", dict, "a dict name -> source")
-    if not sources:
-        raise ValueError("sources must not be empty")
+    checks.nonempty(sources, "sources")
     _callable(decode, "decode")
     max_step = checks.positive_int(max_step, "max_step")
-
-    choice = w.Dropdown(options=list(sources), description="input")
-    slider = w.IntSlider(value=0, min=0, max=max_step, description="step")
-    out = w.Output()
     cache = {}
 
-    def redraw(*_):
-        if choice.value not in cache:
-            cache[choice.value] = search(sources[choice.value])
-        result = cache[choice.value]
-        slider.max = len(result.trace) - 1
-        snap = result.trace[min(slider.value, slider.max)]
-        one = {d: {key: value[0] for key, value in snap[d].items()} for d in ("l2r", "r2l")}
-        fig = make_subplots(rows=1, cols=2, subplot_titles=("L2R beam", "R2L beam"))
-        for col, trace in enumerate(beam_step_traces(one, decode), start=1):
-            fig.add_trace(trace, row=1, col=col)
-        fig.update_yaxes(autorange="reversed")
-        fig.update_layout(height=340, title=f"{choice.value}: step {slider.value}")
-        out.clear_output(wait=True)
-        with out:
-            show_figure(fig)
+    def view(input, step):
+        if input not in cache:
+            cache[input] = search(sources[input])
+        return beam_view(cache[input], decode, step, title=f"{input}: step {step}")
 
-    choice.observe(redraw, names="value")
-    slider.observe(redraw, names="value")
-    redraw()
-    return w.VBox([w.HBox([choice, slider]), out])
+    controls = {"input": w.Dropdown(options=list(sources), description="input"),
+                "step": w.IntSlider(value=0, min=0, max=max_step, description="step")}
+    return LiveWidget(view, controls)

@@ -1,17 +1,13 @@
 """Unit tests of blogcode.bidecoder.widgets (chapter: seq2seq with bidirectional decoding):
-the figures build on a recorded search, and bad input is rejected by name."""
+the static explorer and the live widget build on a recorded search, and bad input is
+rejected by name."""
 
-import matplotlib
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from blogcode.bidecoder.beam_search import bidirectional_beam_search  # noqa: E402
-from blogcode.bidecoder.widgets import (beam_explorer, beam_live_widget, beam_step_traces,  # noqa: E402
-                                      draw_architecture, draw_leakage)
+from blogcode.bidecoder.bidirectional import bidirectional_beam_search
+from blogcode.bidecoder.widgets import beam_explorer, beam_live_widget, beam_view
+from blogcode.widgets import LiveView, LiveWidget
 
 VOCAB = 8
 
@@ -35,37 +31,30 @@ def recorded():
     return bidirectional_beam_search(_pair_step, 2, 2, 6, VOCAB, record=True)
 
 
-def test_figures_build_on_a_recorded_search(recorded):
-    fig, ax = plt.subplots()
-    draw_architecture(ax)
-    # predicting the last letter, L2R sees R2L's first input: that very letter
-    assert draw_leakage(ax, "abcde") == {"target": "e", "leaked_positions": [1]}
-    plt.close(fig)
-    traces = beam_step_traces({d: {k: v[0] for k, v in recorded.trace[-1][d].items()} for d in ("l2r", "r2l")},
-                              _decode)
-    assert len(traces) == 2
+def test_explorer_has_a_slider_step_per_decoding_step(recorded):
     figure = beam_explorer(recorded, _decode, row=1)
     assert len(figure.layout.sliders[0].steps) == len(recorded.trace)
+    assert figure.layout.title.text == "Bidirectional beam search, step by step"
 
 
-def _axes():
-    fig, ax = plt.subplots()
-    plt.close(fig)
-    return ax
+def test_view_and_live_widget_show_the_beams_of_a_step():
+    one = bidirectional_beam_search(_pair_step, 1, 2, 6, VOCAB, record=True)
+    shown = beam_view(one, _decode, 1, title="x")
+    assert isinstance(shown, LiveView) and shown.result is one
+    assert len(shown.figure.data) == 2 and shown.figure.layout.title.text == "x"
+    assert shown.text.startswith(f"step 1 of {len(one.trace) - 1}")
+    assert beam_view(one, _decode, 99).text.startswith(f"step {len(one.trace) - 1} ")  # clamped to the last
+    searched = []
+    live = beam_live_widget(lambda s: searched.append(s) or one, {"first": 1, "second": 2}, _decode)
+    assert isinstance(live, LiveWidget) and live.result is one and searched == [1]
+    live.controls["step"].value = 2
+    assert live.text.startswith("step 2") and searched == [1]  # each input is searched once
+    live.controls["input"].value = "second"
+    assert searched == [1, 2] and live.figure.layout.title.text == "second: step 2"
 
 
 BAD_CALLS = [
     # (call, exception, argument named in the message)
-    (lambda r: draw_architecture(None), TypeError, "ax"),
-    (lambda r: draw_leakage(None), TypeError, "ax"),
-    (lambda r: draw_leakage(_axes(), None), TypeError, "sentence"),
-    (lambda r: draw_leakage(_axes(), "a"), ValueError, "sentence"),
-    (lambda r: draw_leakage(_axes(), "abc", 2.0), TypeError, "query"),
-    (lambda r: draw_leakage(_axes(), "abc", 4), ValueError, "query"),
-    (lambda r: draw_leakage(_axes(), "abc", 0), ValueError, "query"),
-    (lambda r: beam_step_traces(None, _decode), TypeError, "snapshot"),
-    (lambda r: beam_step_traces({"l2r": {}}, _decode), ValueError, "snapshot"),
-    (lambda r: beam_step_traces(r.trace[0], None), TypeError, "decode"),
     (lambda r: beam_explorer(None, _decode), TypeError, "result"),
     (lambda r: beam_explorer(r, "decode"), TypeError, "decode"),
     (lambda r: beam_explorer(r, _decode, row=1.0), TypeError, "row"),
@@ -77,6 +66,12 @@ BAD_CALLS = [
     (lambda r: beam_live_widget(lambda s: r, ["a"], _decode), TypeError, "sources"),
     (lambda r: beam_live_widget(lambda s: r, {"a": 1}, None), TypeError, "decode"),
     (lambda r: beam_live_widget(lambda s: r, {"a": 1}, _decode, max_step=3.0), TypeError, "max_step"),
+    (lambda r: beam_view(None, _decode), TypeError, "result"),
+    (lambda r: beam_view(bidirectional_beam_search(_pair_step, 1, 2, 2, VOCAB), _decode), ValueError, "trace"),
+    (lambda r: beam_view(r, None), TypeError, "decode"),
+    (lambda r: beam_view(r, _decode, step=-1), ValueError, "step"),
+    (lambda r: beam_view(r, _decode, step=1.0), TypeError, "step"),
+    (lambda r: beam_view(r, _decode, title=None), TypeError, "title"),
 ]
 
 
