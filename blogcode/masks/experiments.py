@@ -16,6 +16,10 @@ Two models share everything except the bidirectional layer:
 
 The loss and the accuracy count real tokens only (the mask is the sample
 weight), so the two differ only in what the RNNs do with the padding.
+
+``alignment_errors`` is the chapter's measurement on one set of weights: how
+far each bidirectional set-up of ``blogcode.masks.padding.compare_bidirectional``
+is from the exact backward pass, for LSTM, GRU and SimpleRNN.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import numpy as np
 
 from blogcode import checks, set_seed
 
-__all__ = ["repeats_later_task", "train_taggers", "compare_alignment"]
+__all__ = ["repeats_later_task", "train_taggers", "compare_alignment", "padded_inputs", "alignment_errors"]
 
 VARIANTS = ("flip", "aligned")
 
@@ -125,3 +129,36 @@ def compare_alignment(copies: int, n_train: int, n_test: int, max_len: int, voca
     test = repeats_later_task(n_test, max_len, vocab, seed=1)
     return {variant: train_taggers(variant, train, test, copies=copies, seed=seed, epochs=epochs)
             for variant in VARIANTS}
+
+
+def padded_inputs(batch: int, max_len: int, dim: int, seed: int = 7):
+    """Random inputs ``(batch, max_len, dim)`` whose padding vectors are not
+    zero (as a trained padding embedding), and one length per sequence: the
+    first unpadded, the second of length 1, the rest drawn in ``1..max_len``.
+    Returns ``(inputs, lengths)``."""
+    batch = checks.integer(batch, "batch", minimum=2)
+    max_len, dim = checks.positive_int(max_len, "max_len"), checks.positive_int(dim, "dim")
+    rng = np.random.default_rng(checks.integer(seed, "seed", minimum=0))
+    lengths = np.concatenate([[max_len, 1], rng.integers(1, max_len + 1, size=batch - 2)])
+    inputs = rng.normal(size=(batch, max_len, dim)).astype("float32")
+    return inputs, lengths
+
+
+def alignment_errors(inputs, lengths, units: int = 16, seed: int = 1) -> dict:
+    """``compare_bidirectional`` for a fresh LSTM, GRU and SimpleRNN of
+    ``units`` units (each seeded with ``seed``), with sequence outputs and with
+    final states. Returns ``{(rnn name, return_sequences): errors}``."""
+    import keras
+
+    from blogcode.masks.padding import compare_bidirectional
+
+    units = checks.positive_int(units, "units")
+    seed = checks.integer(seed, "seed", minimum=0)
+    results = {}
+    for cls in (keras.layers.LSTM, keras.layers.GRU, keras.layers.SimpleRNN):
+        for return_sequences in (True, False):
+            set_seed(seed)
+            rnn = cls(units, return_sequences=return_sequences)
+            rnn(np.asarray(inputs, dtype=np.float32)[:1])
+            results[(cls.__name__, return_sequences)] = compare_bidirectional(rnn, inputs, lengths)
+    return results

@@ -1,6 +1,6 @@
 """Layers that own other layers ("layers within layers", 层中层).
 
-Chapter: "Layers within layers, and masks" (article 6810). In 2019 a custom
+Chapter: "Layers within layers, and masks" (book/masks.md, article 6810). In 2019 a custom
 Keras layer had to register a sub-layer's weights by hand (the article's
 ``reuse`` helper); Keras >= 2.3 and Keras 3 track any layer stored as an
 attribute, so a composite layer just creates its parts in ``__init__`` (or

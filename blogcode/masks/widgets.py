@@ -1,5 +1,6 @@
 """The padding explorer of the chapter "Layers within layers, and masks"
-(``book/masks.md``): a static explorer and a live widget over
+(``book/masks.md``): a static explorer and a live widget over one view,
+both drawn by ``blogcode.masks.figures`` from
 ``blogcode.masks.padding.padding_effects``.
 """
 
@@ -7,63 +8,19 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from blogcode.figures import show_figure, stepped_figure
+from blogcode import checks
+from blogcode.figures import stepped_figure
+from blogcode.masks.figures import padding_figure, padding_layout, padding_traces
 from blogcode.masks.padding import padding_effects
+from blogcode.widgets import LiveView, LiveWidget
 
+__all__ = ["PADDING_PRESETS", "padding_explorer", "parse_sequence", "padding_view", "padding_live_widget"]
 
 PADDING_PRESETS = {
     "article [1, 0, 3, 4, 5]": [1.0, 0.0, 3.0, 4.0, 5.0],
     "all negative [-1 … -5]": [-1.0, -2.0, -3.0, -4.0, -5.0],
     "mixed [2, -1, 0.5]": [2.0, -1.0, 0.5],
 }
-
-
-def _padding_traces(values, padded_length: int) -> list:
-    """The traces of one explorer step: the padded sequence, the two means and
-    maxima, and the two softmax distributions."""
-    e = padding_effects(values, padded_length)
-    positions = list(range(padded_length))
-    colours = ["#1f77b4" if m else "#bbbbbb" for m in e["mask"]]
-    return [
-        go.Bar(x=positions, y=e["padded"], marker_color=colours, name="sequence (grey = padding)",
-               showlegend=False, xaxis="x", yaxis="y",
-               hovertemplate="position %{x}: %{y}<extra></extra>"),
-        go.Bar(x=["mean", "max"], y=[e["naive_mean"], e["naive_max"]], name="ignoring the mask",
-               marker_color="#d62728", xaxis="x2", yaxis="y2", legendgroup="naive",
-               text=[f"{e['naive_mean']:.2f}", f"{e['naive_max']:.2f}"], textposition="outside",
-               textfont=dict(size=10), cliponaxis=False),
-        go.Bar(x=["mean", "max"], y=[e["masked_mean"], e["masked_max"]], name="with the mask",
-               marker_color="#2ca02c", xaxis="x2", yaxis="y2", legendgroup="masked",
-               text=[f"{e['masked_mean']:.2f}", f"{e['masked_max']:.2f}"], textposition="outside",
-               textfont=dict(size=10), cliponaxis=False),
-        go.Bar(x=positions, y=e["naive_softmax"], name="softmax ignoring the mask", marker_color="#d62728",
-               xaxis="x3", yaxis="y3", legendgroup="naive", showlegend=False),
-        go.Bar(x=positions, y=e["masked_softmax"], name="softmax with the mask", marker_color="#2ca02c",
-               xaxis="x3", yaxis="y3", legendgroup="masked", showlegend=False),
-    ]
-
-
-def _padding_layout(title: str) -> dict:
-    return dict(
-        title=title,
-        height=430,
-        barmode="group",
-        margin=dict(l=50, r=20, t=70, b=40),
-        legend=dict(orientation="h", y=1.12, x=0.5, xanchor="center"),
-        xaxis=dict(domain=[0, 0.3], title="position", dtick=1),
-        yaxis=dict(title="value"),
-        xaxis2=dict(domain=[0.38, 0.58], anchor="y2"),
-        yaxis2=dict(anchor="x2", title="statistic"),
-        xaxis3=dict(domain=[0.66, 1.0], anchor="y3", title="position", dtick=1),
-        yaxis3=dict(anchor="x3", title="probability", range=[0, 1]),
-    )
-
-
-def padding_figure(values, padded_length: int) -> go.Figure:
-    """One case of the padding explorer (used by the live widget)."""
-    fig = go.Figure(_padding_traces(values, padded_length))
-    fig.update_layout(**_padding_layout(f"{len(values)} real values padded to {padded_length}"))
-    return fig
 
 
 def padding_explorer(presets: dict | None = None, max_length: int = 12) -> go.Figure:
@@ -77,10 +34,10 @@ def padding_explorer(presets: dict | None = None, max_length: int = 12) -> go.Fi
         if len(values) > max_length:
             raise ValueError(f"max_length={max_length} is shorter than preset {name!r}")
         for length in range(len(values), max_length + 1):
-            steps.append((f"{name}, padded to {length}", _padding_traces(values, length)))
+            steps.append((f"{name}, padded to {length}", padding_traces(values, length)))
     return stepped_figure(
         steps, slider_label="case",
-        layout=_padding_layout("What padding does to a mean, a max and a softmax"),
+        layout=padding_layout("What padding does to a mean, a max and a softmax"),
     )
 
 
@@ -97,26 +54,26 @@ def parse_sequence(text: str) -> list[float]:
         raise ValueError(f"text must be numbers separated by commas, got {text!r}") from None
 
 
-def padding_live_widget(text: str = "1, 0, 3, 4, 5", padded_length: int = 8):
-    """Live version (needs a kernel): type a sequence, drag the padded length."""
+def padding_view(text: str = "1, 0, 3, 4, 5", padded_length: int = 8) -> LiveView:
+    """One setting of the live widget: the typed sequence, padded to
+    ``padded_length`` or to its own length if that is longer. The result is
+    ``padding_effects`` of that case."""
+    values = parse_sequence(text)
+    padded_length = max(checks.positive_int(padded_length, "padded_length"), len(values))
+    effects = padding_effects(values, padded_length)
+    line = (f"{len(values)} real values padded to {padded_length}: mean {effects['naive_mean']:.3f} ignoring "
+            f"the mask, {effects['masked_mean']:.3f} with it; max {effects['naive_max']:.3f} vs "
+            f"{effects['masked_max']:.3f}")
+    return LiveView(figure=padding_figure(values, padded_length), text=line, result=effects)
+
+
+def padding_live_widget(text: str = "1, 0, 3, 4, 5", padded_length: int = 8) -> LiveWidget:
+    """Live version (needs a kernel): type a sequence, drag the padded length
+    (a sequence longer than the slider is padded to its own length)."""
     import ipywidgets as w
 
-    box = w.Text(value=text, description="sequence")
-    slider = w.IntSlider(value=padded_length, min=1, max=20, description="padded to")
-    out = w.Output()
-
-    def redraw(*_):
-        out.clear_output(wait=True)
-        with out:
-            try:
-                values = parse_sequence(box.value)
-                slider.min = 1
-                slider.value = max(slider.value, len(values))
-                show_figure(padding_figure(values, slider.value))
-            except ValueError as err:
-                print(f"⚠ {err}")
-
-    box.observe(redraw, names="value")
-    slider.observe(redraw, names="value")
-    redraw()
-    return w.VBox([w.HBox([box, slider]), out])
+    text = checks.string(text, "text")
+    padded_length = checks.integer(padded_length, "padded_length", minimum=1, maximum=20)
+    controls = {"text": w.Text(value=text, description="sequence"),
+                "padded_length": w.IntSlider(value=padded_length, min=1, max=20, description="padded to")}
+    return LiveWidget(padding_view, controls, rows=[["text", "padded_length"]])

@@ -34,11 +34,41 @@ def test_parse_sequence():
         parse_sequence(3)
 
 
-def test_padding_live_widget_builds_and_reacts():
-    from blogcode.masks.widgets import padding_live_widget
+def test_padding_view_is_padding_effects_of_the_typed_sequence():
+    from blogcode.masks.padding import padding_effects
+    from blogcode.masks.widgets import padding_view
+    from blogcode.widgets import LiveView
 
-    box = padding_live_widget("1, 0, 3, 4, 5", padded_length=8)
-    text, slider = box.children[0].children
-    assert slider.value == 8
+    shown = padding_view("1, 0, 3, 4, 5", padded_length=8)
+    assert isinstance(shown, LiveView)
+    assert shown.result["masked_mean"] == pytest.approx(2.6) and shown.result["naive_mean"] == 1.625
+    assert "padded to 8" in shown.text and "2.600" in shown.text
+    assert list(shown.figure.data[4].y) == pytest.approx(list(padding_effects([1, 0, 3, 4, 5], 8)["masked_softmax"]))
+    longer = padding_view("1, 2, 3", padded_length=2)   # shorter than the sequence: pads to its length
+    assert longer.result["padded"].size == 3
+    with pytest.raises(ValueError, match="numbers separated"):
+        padding_view("1, two", 8)
+    with pytest.raises(TypeError, match="padded_length"):
+        padding_view("1, 2", 8.0)
+    with pytest.raises(ValueError, match="padded_length"):
+        padding_view("1, 2", 0)
+
+
+def test_padding_live_widget_builds_and_reacts():
+    pytest.importorskip("ipywidgets")
+    from blogcode.masks.widgets import padding_live_widget
+    from blogcode.widgets import LiveWidget
+
+    live = padding_live_widget("1, 0, 3, 4, 5", padded_length=8)
+    assert isinstance(live, LiveWidget)
+    text, slider = live.controls["text"], live.controls["padded_length"]
+    assert slider.value == 8 and live.result["masked_mean"] == pytest.approx(2.6)
     text.value = "1, 2, 3, 4, 5, 6, 7, 8, 9, 10"   # longer than the padded length
-    assert slider.value == 10                       # the widget pads to at least the length
+    assert live.result["padded"].size == 10        # the widget pads to at least the length
+    assert live.figure.layout.title.text == "10 real values padded to 10"
+    text.value = "1, two"
+    assert live.result is None and "numbers separated" in live.error
+    with pytest.raises(TypeError, match="text"):
+        padding_live_widget(3)
+    with pytest.raises(ValueError, match="padded_length"):
+        padding_live_widget("1", padded_length=21)

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from blogcode.masks.experiments import compare_alignment, repeats_later_task, train_taggers
+from blogcode.masks.experiments import (alignment_errors, compare_alignment, padded_inputs, repeats_later_task,
+                                        train_taggers)
 
 
 def test_labels_say_whether_the_token_occurs_later():
@@ -36,6 +37,12 @@ def test_training_returns_one_accuracy_per_copy():
     (lambda: repeats_later_task(5, 5, 4, 1.5), TypeError, "seed"),
     (lambda: train_taggers("reversed", None, None, 1, 0, 1), ValueError, "variant"),
     (lambda: compare_alignment(0, 8, 8, 5, 4, 1), ValueError, "copies"),
+    (lambda: padded_inputs(1, 5, 2), ValueError, "batch"),
+    (lambda: padded_inputs(3, 5.0, 2), TypeError, "max_len"),
+    (lambda: padded_inputs(3, 5, 0), ValueError, "dim"),
+    (lambda: padded_inputs(3, 5, 2, seed=None), TypeError, "seed"),
+    (lambda: alignment_errors(np.ones((2, 3, 2)), [3, 1], units=0), ValueError, "units"),
+    (lambda: alignment_errors(np.ones((2, 3, 2)), [3, 1], seed=-1), ValueError, "seed"),
 ])
 def test_bad_input_names_the_argument(call, error, name):
     with pytest.raises(error, match=name):
@@ -47,3 +54,17 @@ def test_a_split_must_be_ids_labels_mask():
         train_taggers("flip", None, repeats_later_task(4, 5, 4, 0), 1, 0, 1)
     with pytest.raises(ValueError, match="test"):
         train_taggers("flip", repeats_later_task(4, 5, 4, 0), (np.zeros((2, 3)),) * 2 + (np.zeros((2, 4)),), 1, 0, 1)
+
+
+def test_padded_inputs_and_alignment_errors():
+    inputs, lengths = padded_inputs(5, 9, 3, seed=7)
+    assert inputs.shape == (5, 9, 3) and inputs.dtype == np.float32
+    assert lengths[:2].tolist() == [9, 1] and ((1 <= lengths) & (lengths <= 9)).all()
+    assert np.abs(inputs[1, 1:]).min() > 0                      # padding vectors are not zero
+    again, _ = padded_inputs(5, 9, 3, seed=7)
+    np.testing.assert_array_equal(inputs, again)
+    results = alignment_errors(inputs, lengths, units=4)
+    assert list(results) == [(name, seq) for name in ("LSTM", "GRU", "SimpleRNN") for seq in (True, False)]
+    for key, errs in results.items():
+        assert errs["AlignedBidirectional"] < 1e-5 and errs["keras Bidirectional + mask"] < 1e-5, key
+        assert errs["flip, no mask"] > 1e-2, key
