@@ -1,7 +1,7 @@
 """Data for the DGCNN chapter: the question-answering format, generated cloze questions
 over real text, real word vectors, and the character/word encoder of the model's inputs.
 
-Chapter: "DGCNN, a convolutional reading-comprehension model" (article 6906).
+Chapter: "DGCNN, a convolutional reading-comprehension model" (article 6906, book/dgcnn.md).
 
 * the data format ``{id, question, passages: [{passage, answer}]}``:
   :func:`load_qa_records` (validates, names the malformed record) and

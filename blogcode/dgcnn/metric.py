@@ -1,7 +1,7 @@
 """DGCNN's answers and their score: span decoding, voting across passages, the Sogou metric.
 
-Chapter: "DGCNN, a convolutional reading-comprehension model" (article 6906). The model
-and its training are in :mod:`blogcode.dgcnn.model`, which re-exports every name of this module.
+Chapter: "DGCNN, a convolutional reading-comprehension model" (article 6906, book/dgcnn.md).
+The model is in :mod:`blogcode.dgcnn.model`, its training in :mod:`blogcode.dgcnn.experiments`.
 
 * decoding: :func:`decode_spans` (start x end inside one passage), :func:`vote` (across
   passages), :func:`best_answer`, :func:`answer_questions` (a model over records),

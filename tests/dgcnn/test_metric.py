@@ -14,9 +14,13 @@ module's literal.
 import random
 import re
 
+import numpy as np
 import pytest
 
-from blogcode.dgcnn.metric import SOGOU_PUNCTUATION, answer_f1, exact_match, normalize_answer, sogou_score
+from blogcode.dgcnn.metric import (SOGOU_PUNCTUATION, answer_f1, answer_questions, best_answer, char_f1,
+                                   decode_spans, exact_match, normalize_answer, probability_window,
+                                   reference_answers, sogou_score, vote)
+from tests.dgcnn.toys import GOOD, NAN, PROBS
 
 # evaluate_tool/punctuation, line by line as code points; the two ASCII-space lines are
 # left out (the script strips each line, so they add only the empty string).
@@ -297,4 +301,143 @@ def test_normalisation_matches_the_transcription():
 ])
 def test_bad_input(call, err, word):
     with pytest.raises(err, match=word):
+        call()
+
+
+# ----------------------------------------------------------------- decoding and scoring
+
+
+def test_decode_spans_product_max_span_and_threshold():
+    passage = "北京是首都北京"
+    start = np.array([0.9, 0.0, 0.0, 0.3, 0.0, 0.5, 0.0])
+    end = np.array([0.0, 0.8, 0.0, 0.0, 0.6, 0.0, 0.4])
+    got = decode_spans(start, end, passage, max_span=12, threshold=0.1)
+    assert got["北京"] == pytest.approx(0.72)  # best of 0.9*0.8 and 0.5*0.4
+    assert got["首都"] == pytest.approx(0.18)
+    assert list(got)[0] == "北京"
+    assert "北京是首都北京" in got  # 0.9 * 0.4
+    assert "北京是首都北京" not in decode_spans(start, end, passage, max_span=3)
+    assert decode_spans(start, end, passage, threshold=0.95) == {}
+    with pytest.raises(ValueError, match="end_probs"):
+        decode_spans(start, end[:3], passage)
+    with pytest.raises(ValueError, match="start_probs"):
+        decode_spans(start * np.nan, end, passage)
+    with pytest.raises(ValueError, match="max_span"):
+        decode_spans(start, end, passage, max_span=0)
+
+
+def test_vote_rule():
+    scores = vote([{"A": 0.9}, {"A": 0.1, "B": 0.6}, {"B": 0.6}])
+    assert scores["A"] == pytest.approx((0.81 + 0.01) / 2.0)
+    assert scores["B"] == pytest.approx((0.36 + 0.36) / 2.2)
+    assert list(scores) == ["A", "B"]
+    plain = vote([{"A": 0.9}, {"A": 0.1, "B": 0.6}, {"B": 0.6}], squared=False)
+    assert list(plain) == ["B", "A"]  # summing favours the answer seen more often
+    assert vote([]) == {}
+    with pytest.raises(TypeError, match="passage_scores"):
+        vote({"A": 1})
+    with pytest.raises(ValueError, match="passage_scores"):
+        vote([{"A": 2.0}])
+
+
+def test_probability_window_centres_on_the_peak_and_marks_the_answer():
+    passage = "甲乙丙丁北京戊己庚辛北京壬癸"
+    probs = np.zeros((len(passage), 2))
+    probs[9, 0] = 0.8
+    w = probability_window(passage, probs, "北京", width=6)
+    np.testing.assert_array_equal(w["positions"], np.arange(6, 12))
+    assert "".join(w["chars"]) == passage[6:12]
+    np.testing.assert_array_equal(w["in_answer"], [False, False, False, False, True, True])  # 北京 at 10-11
+    quiet = probability_window(passage, np.zeros((len(passage), 2)), "北京", width=4)
+    assert quiet["positions"][0] == 2  # nothing predicted: centred on the answer
+    with pytest.raises(ValueError, match="probs"):
+        probability_window(passage, np.zeros(5), "北京")
+    with pytest.raises(ValueError, match="width"):
+        probability_window(passage, probs, "北京", width=0)
+
+
+def test_reference_answers():
+    assert reference_answers(GOOD) == {"q1": ["北京"], 2: ["鲁迅"]}
+    with pytest.raises(ValueError, match="records"):
+        reference_answers([{"id": 1, "question": "q", "passages": [{"passage": "p", "answer": ""}]}])
+
+
+def test_normalisation():
+    assert normalize_answer("ＡＢＣ　１２３") == "abc123"
+    assert normalize_answer("“北京”， 市！") == "北京市"
+    assert normalize_answer("U.S.A.") == "usa"
+    # the official list, not Unicode's categories: symbols go, other punctuation stays
+    assert normalize_answer("C++ ×2 ￥5 人々") == "c25人"
+    assert normalize_answer("«北京»") == "«北京»"
+    assert normalize_answer("Ωmega\u00a0X") == "Ωmega\u00a0x"   # ASCII lower case and blanks only
+    with pytest.raises(TypeError, match="text"):
+        normalize_answer(3)
+
+
+def test_sogou_score_by_hand():
+    refs = {1: ["北京"], 2: ["周树人", "鲁迅"], 3: ["Ｉｎｔｅｌ"], 4: ["中华人民共和国"]}
+    preds = {1: "北京。", 2: "鲁迅", 3: "intel", 4: "人民共和国"}
+    acc, f1, final = sogou_score(preds, refs)
+    f1_4 = char_f1("人民共和国", "中华人民共和国")
+    assert f1_4 == pytest.approx(2 * 1.0 * (5 / 7) / (1 + 5 / 7))
+    assert acc == pytest.approx(3 / 4)
+    assert f1 == pytest.approx((3 + f1_4) / 4)
+    assert final == pytest.approx((acc + f1) / 2)
+    assert sogou_score({}, refs, denominator="references") == (0.0, 0.0, 0.0)
+    with pytest.raises(ValueError, match="predictions"):
+        sogou_score({}, refs)                      # the official denominator: no submission, no score
+
+
+@pytest.mark.parametrize(
+    "preds, refs, err, word",
+    [({}, {}, ValueError, "references"), ({1: "a"}, {1: "a"}, TypeError, "references"),
+     ({2: "a"}, {1: ["a"]}, ValueError, "predictions"), ([], {1: ["a"]}, TypeError, "predictions"),
+     ({1: None}, {1: ["a"]}, TypeError, "predictions"), ({1: "a"}, [("a",)], TypeError, "references"),
+     ({1: "a"}, {1: []}, ValueError, "references"), ({1: "a"}, {1: [None]}, TypeError, "references"),
+     ({1: 3}, {1: ["a"]}, TypeError, "predictions"), (None, {1: ["a"]}, TypeError, "predictions")],
+)
+def test_sogou_score_rejects_bad_input(preds, refs, err, word):
+    with pytest.raises(err, match=word):
+        sogou_score(preds, refs)
+    with pytest.raises(err, match=word):
+        sogou_score(preds, refs, denominator="references")
+
+
+def test_sogou_score_rejects_a_bad_denominator():
+    with pytest.raises(ValueError, match="denominator"):
+        sogou_score({1: "a"}, {1: ["a"]}, denominator="lines")
+    with pytest.raises(TypeError, match="denominator"):
+        sogou_score({1: "a"}, {1: ["a"]}, denominator=None)
+
+
+BAD_METRIC_CALLS = [
+    # (call, exception, argument named in the message)
+    (lambda: decode_spans(PROBS, PROBS, None), TypeError, "passage"),
+    (lambda: decode_spans(PROBS, PROBS, "abc", max_span=2.0), TypeError, "max_span"),
+    (lambda: decode_spans(PROBS, PROBS, "abc", threshold=NAN), ValueError, "threshold"),
+    (lambda: decode_spans(PROBS, PROBS, "abc", threshold=1.0), ValueError, "threshold"),
+    (lambda: decode_spans(PROBS, PROBS, "abc", threshold=None), TypeError, "threshold"),
+    (lambda: vote([{"A": NAN}]), ValueError, "passage_scores"),
+    (lambda: vote([{"A": "0.5"}]), TypeError, "passage_scores"),
+    (lambda: vote([{None: 0.5}]), TypeError, "passage_scores"),
+    (lambda: vote(["A"]), TypeError, "passage_scores"),
+    (lambda: vote([{"A": 0.5}], squared=1), TypeError, "squared"),
+    (lambda: best_answer(None), TypeError, "scores"),
+    (lambda: answer_questions(None, [], None, 8, 8), ValueError, "records"),
+    (lambda: answer_questions(None, GOOD, None, 8, 8), TypeError, "encoder"),
+    (lambda: reference_answers([]), ValueError, "records"),
+    (lambda: reference_answers(None), TypeError, "records"),
+    (lambda: probability_window("abc", np.zeros((3, 2)), None), TypeError, "answer"),
+    (lambda: probability_window("abc", np.zeros((3, 2)), "a", width=5.0), TypeError, "width"),
+    (lambda: probability_window(None, np.zeros((3, 2))), TypeError, "passage"),
+    (lambda: normalize_answer(None), TypeError, "text"),
+    (lambda: char_f1(None, "a"), TypeError, "prediction"),
+    (lambda: char_f1("a", None), TypeError, "reference"),
+    (lambda: sogou_score({1: None}, {1: ["a"]}), TypeError, "predictions"),
+]
+
+
+@pytest.mark.parametrize("call, error, word", BAD_METRIC_CALLS)
+def test_metric_functions_reject_bad_input(call, error, word):
+    with pytest.raises(error, match=word):
         call()
