@@ -92,13 +92,16 @@ class AccumulationBatchNormalization(keras.layers.Layer):
         axes = list(range(len(inputs.shape) - 1))
         mean, variance = ops.moments(inputs, axes=axes)
         count = ops.cast(ops.prod(ops.shape(inputs)[:-1]), inputs.dtype)
-        self._pool(count, mean, variance)
+        self.pool_statistics(count, mean, variance)
         return self._normalise(inputs, mean, variance)
 
     def _normalise(self, x, mean, variance):
         return (x - mean) * ops.rsqrt(variance + self.epsilon) * self.gamma + self.beta
 
-    def _pool(self, count, mean, variance):
+    def pool_statistics(self, count, mean, variance):
+        """Add one micro-batch's ``count``, ``mean`` and (biased) ``variance`` to
+        the pooled statistics; on the last micro-batch of a cycle, update the
+        moving mean and variance with the pooled ones and start a new pool."""
         new_count, new_mean, new_m2 = pool_moments(
             self.pooled_count, self.pooled_mean, self.pooled_m2, count, mean, variance * count)
         self.pooled_count.assign(new_count)
@@ -151,7 +154,7 @@ class GhostBatchNormalization(AccumulationBatchNormalization):
         if not training:
             return self._normalise(inputs, self.moving_mean, self.moving_variance)
         mean, variance = ops.moments(inputs, axes=[0])
-        self._pool(ops.cast(ops.shape(inputs)[0], inputs.dtype), mean, variance)
+        self.pool_statistics(ops.cast(ops.shape(inputs)[0], inputs.dtype), mean, variance)
         groups = ops.reshape(inputs, (-1, self.virtual_batch_size, inputs.shape[-1]))
         group_mean, group_variance = ops.moments(groups, axes=[1], keepdims=True)
         return ops.reshape(self._normalise(groups, group_mean, group_variance), ops.shape(inputs))

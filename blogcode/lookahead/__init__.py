@@ -1,1 +1,15 @@
-"""lookahead"""
+"""Two optimizer wrappers: Lookahead and LazyOptimizer, the chapter ``book/lookahead.md``.
+
+Article: https://kexue.fm/archives/6869 (Su Jianlin, 2019-07-30). The wrappers
+themselves, ``Lookahead`` and ``LazyOptimizer``, are shared and live in
+``blogcode.optimizers``; this package holds what only the chapter uses.
+
+* ``valley``: the narrow valley ``(x² + 25 y²) / 2`` and a NumPy Lookahead on it
+  (``lookahead_path``, the reference the wrapper is checked against);
+* ``experiments``: the Keras wrapper's trajectory on the valley, the drifting
+  embedding rows of a toy table, and the text experiment's data and model
+  (Rotten Tomatoes snippets, the article's LSTM classifier);
+* ``figures``: the explorer's plotly paths and the chapter's matplotlib figures
+  (trajectory, learning curves, k × α sweep, embedding drift);
+* ``widgets``: the k × α path explorer and its live widget.
+"""

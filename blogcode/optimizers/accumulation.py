@@ -126,7 +126,7 @@ class GradientAccumulation(DelegatesToInnerOptimizer, keras.optimizers.Optimizer
             # and the update runs per replica again (as Keras' LossScaleOptimizer does).
             context.merge_call(self._update_cross_replica, args=(trainable_variables,))
         else:
-            self._update_if_due(trainable_variables, lambda: self._apply_mean(trainable_variables))
+            self.update_if_due(trainable_variables, lambda: self.apply_mean(trainable_variables))
 
     def apply_gradients(self, grads_and_vars):
         grads, variables = zip(*grads_and_vars)
@@ -140,19 +140,23 @@ class GradientAccumulation(DelegatesToInnerOptimizer, keras.optimizers.Optimizer
     def _accumulator_of(self, variable):
         return self._accumulators[self._get_variable_index(variable)]
 
-    def _update_if_due(self, variables, update):
-        # A real conditional: only one branch runs, also inside tf.function.
+    def update_if_due(self, variables, update):
+        """Run ``update()`` if this micro-batch completes a cycle of ``steps``,
+        then count the micro-batch. A real conditional: only one branch runs,
+        also inside ``tf.function``."""
         is_update_step = ops.equal((self._iterations + 1) % self.steps, 0)
         ops.cond(is_update_step, update, lambda: None)
         self._iterations.assign_add(1)
 
     def _update_cross_replica(self, strategy, variables):
-        self._update_if_due(
+        self.update_if_due(
             variables,
-            lambda: strategy.extended.call_for_each_replica(self._apply_mean, args=(variables,)),
+            lambda: strategy.extended.call_for_each_replica(self.apply_mean, args=(variables,)),
         )
 
-    def _apply_mean(self, variables):
+    def apply_mean(self, variables):
+        """The real update: hand the mean of the accumulated gradients to the
+        wrapped optimizer, then empty the accumulators."""
         accumulators = [self._accumulator_of(v) for v in variables]
         # Each replica passes its own sum; the wrapped optimizer all-reduces (sums) them.
         mean_grads = [ops.divide(acc.value, self.steps) for acc in accumulators]

@@ -41,7 +41,7 @@ import keras
 import tensorflow as tf
 
 from blogcode import checks
-from blogcode.optimizers.wrapper import (DelegatesToInnerOptimizer, check_inner_optimizer, read_value,
+from blogcode.optimizers.wrapper import (DelegatesToInnerOptimizer, Untracked, check_inner_optimizer, read_value,
                                          reject_base_arguments, sum_repeated_slices, variable_path)
 
 __all__ = ["LazyOptimizer", "sampled_rows", "slot_variables", "build_recording_slots", "DETECT_RULES",
@@ -49,14 +49,6 @@ __all__ = ["LazyOptimizer", "sampled_rows", "slot_variables", "build_recording_s
 
 LAZY_MODES = ("author", "standard")
 DETECT_RULES = ("indices", "all_nonzero", "any_nonzero")
-
-
-class _Untracked:
-    """Holds variables without Keras' attribute tracking adding them to the
-    optimizer's own state (they belong to the model, or to another optimizer)."""
-
-    def __init__(self, items):
-        self.items = items
 
 
 @contextlib.contextmanager
@@ -94,7 +86,7 @@ def build_recording_slots(optimizer, var_list) -> None:
     record: dict = {}
     with _recording_slots(optimizer, record):
         optimizer.build(var_list)
-    optimizer.__dict__["_blogcode_slots"] = _Untracked(record)
+    optimizer.__dict__["_blogcode_slots"] = Untracked(record)
 
 
 def _innermost(optimizer):
@@ -259,14 +251,14 @@ class LazyOptimizer(DelegatesToInnerOptimizer, keras.optimizers.Optimizer):
         self.inner_optimizer = optimizer
         self.mode = mode
         self.detect = detect
-        self._embedding_references = _Untracked(references)
-        self._embedding_variables = _Untracked([])
+        self._embedding_references = Untracked(references)
+        self._embedding_variables = Untracked([])
 
     def build(self, var_list):
         var_list = list(var_list)
         build_recording_slots(self.inner_optimizer, var_list)
         resolved = [_resolve(r, var_list) for r in self._embedding_references.items]
-        self._embedding_variables = _Untracked(resolved)
+        self._embedding_variables = Untracked(resolved)
         super().build(var_list)
 
     @property

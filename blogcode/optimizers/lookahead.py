@@ -35,8 +35,8 @@ import keras
 import tensorflow as tf
 
 from blogcode import checks
-from blogcode.optimizers.lazy import _Untracked, build_recording_slots, slot_variables
-from blogcode.optimizers.wrapper import (DelegatesToInnerOptimizer, check_inner_optimizer, read_value,
+from blogcode.optimizers.lazy import build_recording_slots, slot_variables
+from blogcode.optimizers.wrapper import (DelegatesToInnerOptimizer, Untracked, check_inner_optimizer, read_value,
                                          reject_base_arguments)
 
 __all__ = ["Lookahead", "SlowWeightsEvaluation", "MOMENTUM_POLICIES"]
@@ -77,7 +77,7 @@ class Lookahead(DelegatesToInnerOptimizer, keras.optimizers.Optimizer):
         # building inside a tf.function trace and set_weights after build both work.
         self._slow_weights = [self.add_variable_from_reference(v, name="slow") for v in var_list]
         slots = [slot_variables(self.inner_optimizer, v) for v in var_list] if self.momentum != "keep" else []
-        self._slots = _Untracked([s for group in slots for s in group])
+        self._slots = Untracked([s for group in slots for s in group])
         if self.momentum == "pullback":
             self._slots_at_sync = [self.add_variable_from_reference(s, name="at_sync") for s in self._slots.items]
         super().build(var_list)
@@ -91,7 +91,10 @@ class Lookahead(DelegatesToInnerOptimizer, keras.optimizers.Optimizer):
         for fast, slow in zip(self._trainable_variables, self._slow_weights):
             slow.assign(read_value(fast))
 
-    def _synchronise(self):
+    def synchronise(self):
+        """The synchronisation after every ``k``-th step: the slow weights move
+        ``alpha`` of the way to the fast ones, the fast weights restart from them,
+        and the inner optimizer's slots follow the ``momentum`` policy."""
         for fast, slow in zip(self._trainable_variables, self._slow_weights):
             slow.assign_add(self.alpha * (read_value(fast) - read_value(slow)))
             fast.assign(read_value(slow))
@@ -110,7 +113,7 @@ class Lookahead(DelegatesToInnerOptimizer, keras.optimizers.Optimizer):
         tf.cond(tf.equal(self._iterations, 0), self._start_slow_weights, lambda: None)
         self.inner_optimizer.apply(list(grads), trainable_variables)
         self._iterations.assign_add(1)
-        tf.cond(tf.equal(self._iterations % self.k, 0), self._synchronise, lambda: None)
+        tf.cond(tf.equal(self._iterations % self.k, 0), self.synchronise, lambda: None)
 
     def stateless_apply(self, optimizer_variables, grads, trainable_variables):
         raise ValueError("Lookahead works with the TensorFlow backend's stateful apply only")

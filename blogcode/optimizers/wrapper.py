@@ -6,8 +6,8 @@ wrapper keeps the wrapped optimizer as ``inner_optimizer`` and lets it own the
 learning rate and the update counter, so schedules and bias corrections count the
 updates the wrapped optimizer really makes.
 
-The helpers below the mixin serve the wrappers: the argument checks
-they share, reading a variable of either kind Keras 3 optimizers accept
+The helpers below the mixin serve the wrappers: a holder that keeps variables out
+of Keras' attribute tracking (``Untracked``), the argument checks they share, reading a variable of either kind Keras 3 optimizers accept
 (``keras.Variable`` or a plain ``tf.Variable``), and merging the repeated slices of a
 sparse gradient.
 """
@@ -21,6 +21,7 @@ from blogcode import checks
 
 __all__ = [
     "DelegatesToInnerOptimizer",
+    "Untracked",
     "check_inner_optimizer",
     "reject_base_arguments",
     "read_value",
@@ -69,6 +70,19 @@ class DelegatesToInnerOptimizer:
         config = dict(config)
         optimizer = keras.optimizers.deserialize(config.pop("optimizer"), custom_objects=custom_objects)
         return cls(optimizer, **config)
+
+
+class Untracked:
+    """Holds variables without Keras' attribute tracking adding them to the
+    optimizer's own state (they belong to the model, or to another optimizer).
+
+    A wrapper that stores a list of the model's variables, or of its inner
+    optimizer's slots, as ``self.attr = Untracked(items)`` reads them back as
+    ``self.attr.items``; Keras would otherwise save them twice.
+    """
+
+    def __init__(self, items):
+        self.items = items
 
 
 def check_inner_optimizer(optimizer):

@@ -1,5 +1,6 @@
-"""Unit tests of blogcode.lookahead.sentiment (chapter: Lookahead and LazyOptimizer): bad input, and
-the classifier saves, reloads and trains in ``fit`` and in a custom loop."""
+"""Unit tests of blogcode.lookahead.experiments (chapter: Lookahead and LazyOptimizer): the valley
+trajectory and the drifting toy table, bad input, and the text classifier saves, reloads and trains in
+``fit`` and in a custom loop."""
 
 import keras
 import numpy as np
@@ -7,7 +8,10 @@ import pytest
 import tensorflow as tf
 
 from blogcode import set_seed
-from blogcode.lookahead.sentiment import rotten_tomatoes_split, sentiment_lstm
+from blogcode.lookahead.experiments import rotten_tomatoes_split, sentiment_lstm, valley_trajectory, word_trajectories
+from blogcode.lookahead.valley import lookahead_path
+from blogcode.optimizers.lazy import LazyOptimizer
+from blogcode.optimizers.lookahead import Lookahead
 
 NAN = float("nan")
 BAD_CALLS = [
@@ -29,6 +33,11 @@ BAD_CALLS = [
     (lambda: sentiment_lstm(100, 10, dropout=None), TypeError, "dropout"),
     (lambda: sentiment_lstm(100, 10, encoder="gru"), ValueError, "encoder"),
     (lambda: sentiment_lstm(100, 10, encoder=None), TypeError, "encoder"),
+    (lambda: valley_trajectory("sgd"), TypeError, "optimizer"),
+    (lambda: valley_trajectory(keras.optimizers.SGD(), steps=0), ValueError, "steps"),
+    (lambda: valley_trajectory(keras.optimizers.SGD(), start=(1.0, 2.0, 3.0)), ValueError, "start"),
+    (lambda: word_trajectories(None), TypeError, "make_optimizer"),
+    (lambda: word_trajectories(lambda table: keras.optimizers.SGD(), steps=2.0), TypeError, "steps"),
 ]
 
 
@@ -55,3 +64,25 @@ def test_classifier_saves_reloads_and_trains(tmp_path, encoder):
     path = tmp_path / "sentiment.keras"
     model.save(path)
     np.testing.assert_allclose(keras.models.load_model(path)(x), model(x), atol=1e-6)
+
+
+def test_valley_trajectory_is_the_numpy_path():
+    plain, plain_slow = valley_trajectory(keras.optimizers.SGD(0.03, momentum=0.9), steps=20)
+    assert plain.shape == (21, 2) and plain_slow.shape == (1, 2)   # no Lookahead: the start only
+    fast, slow = valley_trajectory(Lookahead(keras.optimizers.SGD(0.03, momentum=0.9), k=5, alpha=0.5), steps=20)
+    numpy_fast, numpy_slow = lookahead_path(5, 0.5, steps=20)
+    np.testing.assert_allclose(fast, numpy_fast, atol=1e-4)
+    np.testing.assert_allclose(slow, numpy_slow, atol=1e-4)
+    np.testing.assert_allclose(plain, lookahead_path(1, 1.0, steps=20)[0], atol=1e-4)
+    for i in range(1, len(slow)):
+        np.testing.assert_array_equal(fast[5 * i], slow[i])
+
+
+def test_word_trajectories_momentum_drift_and_lazy_freeze():
+    plain = word_trajectories(lambda table: keras.optimizers.SGD(0.1, momentum=0.9))
+    lazy = word_trajectories(lambda table: LazyOptimizer(keras.optimizers.SGD(0.1, momentum=0.9), [table]))
+    assert plain.shape == lazy.shape == (8, 6)
+    assert np.all(np.diff(plain[:, 0]) > 0)          # word 0 keeps moving after its one appearance
+    assert np.all(lazy[1:, 0] == lazy[0, 0])         # ... unless the optimizer is lazy
+    assert np.all(plain[:, 5] == 0) and np.all(lazy[:, 5] == 0)
+    np.testing.assert_allclose(plain[:, 1], lazy[:, 1], rtol=1e-6)   # word 1 is in every batch

@@ -1,23 +1,84 @@
-"""Word-level sentiment data and the article's LSTM classifier.
+"""The experiments of the chapter "Two optimizer wrappers: Lookahead and
+LazyOptimizer" (``book/lookahead.md``).
 
-Used by the chapter "Lookahead and LazyOptimizer" (book/lookahead.md): the
-LazyOptimizer experiment of article 6869 trained Embedding -> LSTM -> sigmoid on
-IMDB; we use the Rotten Tomatoes critic snippets from :mod:`blogcode.data`, which
-install offline.
+* ``valley_trajectory``: the Keras wrapper's fast and slow weights on the valley
+  ``(x² + 25 y²) / 2`` (checked against the NumPy path of
+  ``blogcode.lookahead.valley``);
+* ``word_trajectories``: how far each row of a toy embedding table moves, step by
+  step, when a word leaves the batch (momentum against LazyOptimizer);
+* the text experiment: the LazyOptimizer experiment of article 6869 trained
+  Embedding -> LSTM -> sigmoid on IMDB; we use the Rotten Tomatoes critic snippets
+  from :mod:`blogcode.data`, which install offline (``rotten_tomatoes_split``,
+  ``sentiment_lstm``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from blogcode import checks
 from blogcode.checks import positive_int
 from blogcode.data import load_rotten_tomatoes
+from blogcode.lookahead.valley import START
 
-__all__ = ["SentimentSplit", "rotten_tomatoes_split", "sentiment_lstm"]
+__all__ = ["valley_trajectory", "word_trajectories", "SentimentSplit", "rotten_tomatoes_split", "sentiment_lstm"]
+
+
+def valley_trajectory(optimizer, start=START, steps: int = 40):
+    """Train the two weights ``w = (x, y)`` on ``(x² + 25 y²) / 2`` with ``optimizer``
+    for ``steps`` steps (compiled with ``tf.function``). Returns the fast weights
+    after every step (the start first) and, for a ``Lookahead``, the slow weights at
+    the start and after every synchronisation (only the start otherwise)."""
+    from blogcode.optimizers.lookahead import Lookahead
+
+    checks.instance_of(optimizer, "optimizer", keras.optimizers.Optimizer, "a keras.optimizers.Optimizer")
+    steps = positive_int(steps, "steps")
+    w = keras.Variable(np.array(start, "float32"))
+    if w.shape != (2,):
+        raise ValueError(f"start must be two numbers (x, y), got shape {tuple(w.shape)}")
+    optimizer.build([w])
+    fast, slow = [w.numpy()], [w.numpy()]
+
+    @tf.function
+    def step():
+        with tf.GradientTape() as tape:
+            loss = 0.5 * (w[0] ** 2 + 25.0 * w[1] ** 2)
+        optimizer.apply([tape.gradient(loss, w)], [w])
+
+    for _ in range(steps):
+        step()
+        fast.append(w.numpy())
+        if isinstance(optimizer, Lookahead) and int(optimizer.iterations.numpy()) % optimizer.k == 0:
+            slow.append(optimizer.slow_weights[0].numpy())
+    return np.array(fast), np.array(slow)
+
+
+def word_trajectories(make_optimizer: Callable, steps: int = 8) -> np.ndarray:
+    """Distance of every row of a 6-word table from its start, after each step
+    (shape (steps, 6)). Step 0 looks up words 0 and 1, every later step words 1
+    and 2; ``make_optimizer(table)`` builds the optimizer for the table."""
+    if not callable(make_optimizer):
+        raise TypeError(f"make_optimizer must be a function of the table, got {type(make_optimizer).__name__}")
+    steps = positive_int(steps, "steps")
+    table = keras.Variable(np.random.default_rng(0).normal(size=(6, 2)).astype("float32"), name="toy_table")
+    optimizer = make_optimizer(table)
+    optimizer.build([table])
+    start = table.numpy()
+    distance = []
+    for step in range(steps):
+        words = tf.constant([0, 1] if step == 0 else [1, 2])
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(tf.gather(table, words) ** 2)   # any loss of the looked-up rows
+        grad = tape.gradient(loss, table)
+        assert isinstance(grad, tf.IndexedSlices)                 # the lookup's gradient is sparse
+        optimizer.apply([grad], [table])
+        distance.append(np.linalg.norm(table.numpy() - start, axis=1))
+    return np.array(distance)
 
 
 @dataclass(frozen=True)

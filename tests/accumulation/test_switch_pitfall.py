@@ -3,7 +3,7 @@
 import pytest
 import tensorflow as tf
 
-from blogcode.accumulation.switch_pitfall import graph_mode_update, keras2_switch
+from blogcode.accumulation.switch_pitfall import graph_mode_update, keras2_switch, pitfall_counts
 
 
 @pytest.mark.parametrize("created", ["outside", "inside"])
@@ -36,3 +36,23 @@ def test_keras2_switch_selects_by_a_scalar_condition():
 def test_bad_input_names_the_argument(kwargs, error, name):
     with pytest.raises(error, match=name):
         graph_mode_update(**kwargs)
+
+
+@pytest.mark.parametrize("condition", [True, False])
+def test_where_runs_both_branches_cond_runs_one(condition):
+    both = pitfall_counts(condition, "where")
+    one = pitfall_counts(condition, "cond")
+    assert (both["update branch"], both["keep branch"]) == (1, 1)
+    assert (one["update branch"], one["keep branch"]) == ((1, 0) if condition else (0, 1))
+    assert both["result"] == one["result"] == (0.5 if condition else 1.0)
+    with pytest.raises(ValueError, match="select_with"):
+        pitfall_counts(condition, "switch")
+
+
+@pytest.mark.parametrize("call, err, word", [
+    (lambda: pitfall_counts(1, "cond"), TypeError, "condition"),
+    (lambda: pitfall_counts(True, None), TypeError, "select_with"),
+], ids=["condition", "select_with"])
+def test_pitfall_counts_rejects_bad_arguments(call, err, word):
+    with pytest.raises(err, match=word):
+        call()

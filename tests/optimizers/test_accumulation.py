@@ -1,6 +1,7 @@
-"""Unit tests of blogcode.optimizers.accumulation and blogcode.accumulation.batchnorm
-(chapter: Gradient accumulation)."""
+"""Unit tests of blogcode.optimizers.accumulation (GradientAccumulation, chapter: Gradient accumulation).
 
+The training helpers here (regression_data, small_model, fit, ...) are also used by
+tests/accumulation/test_batchnorm.py and by the two-device script below."""
 import json
 import os
 import subprocess
@@ -13,13 +14,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from blogcode.accumulation.batchnorm import (AccumulationBatchNormalization, GhostBatchNormalization, batchnorm_comparison,
-                                bn_mlp)
-from blogcode.accumulation.experiments import EpochAccuracy, WindowedLoss, article_mlp, train_setting
-from blogcode.accumulation.switch_pitfall import pitfall_counts
 from blogcode.optimizers.accumulation import GradientAccumulation, mean_of_micro_batch_means
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 STEPS, MICRO, UPDATES = 4, 4, 20          # 4 micro-batches of 4 = batch 16, 20 real updates
 
 
@@ -282,49 +279,10 @@ def test_rejects_non_optimizers(optimizer):
         GradientAccumulation(optimizer, 2)
 
 
-NAN = float("nan")
-XY = (np.zeros((8, 784), "float32"), np.zeros(8, "int64"))
-
-
 @pytest.mark.parametrize("call, err, word", [
     (lambda: GradientAccumulation(keras.optimizers.SGD(), 2, name=""), ValueError, "name"),
     (lambda: GradientAccumulation(keras.optimizers.SGD(), 2, name=5), TypeError, "name"),
     (lambda: mean_of_micro_batch_means(np.ones((4, 2)), True), TypeError, "micro_batch_size"),
-    (lambda: pitfall_counts(1, "cond"), TypeError, "condition"),
-    (lambda: pitfall_counts(True, None), TypeError, "select_with"),
-    (lambda: article_mlp(1.0), TypeError, "seed"),
-    (lambda: article_mlp(0, hidden=0), ValueError, "hidden"),
-    (lambda: article_mlp(0, input_dim=7.0), TypeError, "input_dim"),
-    (lambda: article_mlp(0, dropout=1.0), ValueError, "dropout"),
-    (lambda: article_mlp(0, dropout=NAN), ValueError, "dropout"),
-    (lambda: article_mlp(0, classes=1), ValueError, "classes"),
-    (lambda: WindowedLoss(batch_size=0, every=4), ValueError, "batch_size"),
-    (lambda: WindowedLoss(batch_size=2, every=4.0), TypeError, "every"),
-    (lambda: EpochAccuracy(np.zeros((3, 2)), [0, 1]), ValueError, "x and y"),
-    (lambda: train_setting(3, 8, XY, XY, 1, 0), TypeError, "optimizer"),
-    (lambda: train_setting("adam", 0, XY, XY, 1, 0), ValueError, "batch_size"),
-    (lambda: train_setting("adam", 8, XY, XY, 1.0, 0), TypeError, "epochs"),
-    (lambda: train_setting("adam", 8, XY[0], XY, 1, 0), TypeError, "train"),
-    (lambda: train_setting("adam", 8, XY, (XY[0], XY[1][:3]), 1, 0), ValueError, "validation"),
-    (lambda: train_setting("adam", 8, XY, XY, 1, 0, verbose=3), ValueError, "verbose"),
-    (lambda: AccumulationBatchNormalization(1.5), TypeError, "accumulation_steps"),
-    (lambda: AccumulationBatchNormalization(0), ValueError, "accumulation_steps"),
-    (lambda: AccumulationBatchNormalization(True), TypeError, "accumulation_steps"),
-    (lambda: AccumulationBatchNormalization(2, momentum=1.0), ValueError, "momentum"),
-    (lambda: AccumulationBatchNormalization(2, momentum=NAN), ValueError, "momentum"),
-    (lambda: AccumulationBatchNormalization(2, momentum="0.9"), TypeError, "momentum"),
-    (lambda: AccumulationBatchNormalization(2, epsilon=0.0), ValueError, "epsilon"),
-    (lambda: AccumulationBatchNormalization(2, epsilon=float("inf")), ValueError, "epsilon"),
-    (lambda: GhostBatchNormalization(2.0), TypeError, "virtual_batch_size"),
-    (lambda: GhostBatchNormalization(0), ValueError, "virtual_batch_size"),
-    (lambda: GhostBatchNormalization(4, epsilon=-1.0), ValueError, "epsilon"),
-    (lambda: bn_mlp(0, "bn"), TypeError, "bn_layer"),
-    (lambda: bn_mlp(0, keras.layers.BatchNormalization(), hidden=2.0), TypeError, "hidden"),
-    (lambda: batchnorm_comparison(XY, XY, micro_batch=2, steps=1, updates=1, seed=0), ValueError, "steps"),
-    (lambda: batchnorm_comparison(XY, XY, micro_batch=2.0, steps=2, updates=1, seed=0), TypeError, "micro_batch"),
-    (lambda: batchnorm_comparison(XY, XY, 2, 2, 1, 0, learning_rate=NAN), ValueError, "learning_rate"),
-    (lambda: batchnorm_comparison(XY, XY, 2, 2, 1, 0, momentum=-0.1), ValueError, "momentum"),
-    (lambda: batchnorm_comparison(XY, XY, 2, 2, 100, 0), ValueError, "train"),
 ], ids=lambda v: v if isinstance(v, str) else None)
 def test_rejects_bad_arguments_everywhere(call, err, word):
     with pytest.raises(err, match=word):
@@ -344,19 +302,6 @@ def test_rejects_mismatched_gradients():
         GradientAccumulation(keras.optimizers.SGD(), 2).apply([np.ones(2, "float32")] * 2, [w])
 
 
-# ------------------------------------------------------- the 2019 pitfall, helpers
-
-@pytest.mark.parametrize("condition", [True, False])
-def test_where_runs_both_branches_cond_runs_one(condition):
-    both = pitfall_counts(condition, "where")
-    one = pitfall_counts(condition, "cond")
-    assert (both["update branch"], both["keep branch"]) == (1, 1)
-    assert (one["update branch"], one["keep branch"]) == ((1, 0) if condition else (0, 1))
-    assert both["result"] == one["result"] == (0.5 if condition else 1.0)
-    with pytest.raises(ValueError, match="select_with"):
-        pitfall_counts(condition, "switch")
-
-
 def test_mean_of_micro_batch_means():
     g = np.random.default_rng(0).normal(size=(12, 3)).astype("float32")
     np.testing.assert_allclose(mean_of_micro_batch_means(g, 4), g.mean(0), atol=1e-6)
@@ -372,109 +317,6 @@ def test_mean_of_micro_batch_means():
         mean_of_micro_batch_means(np.zeros((0, 3)), 2)
 
 
-def test_windowed_loss_recovers_window_means():
-    """Feed the callback Keras-style running epoch means and check the window means."""
-    losses = np.arange(1.0, 13.0)                  # per-step losses, 2 epochs of 6 steps
-    cb = WindowedLoss(batch_size=2, every=4)       # windows of 2 steps
-    for epoch in range(2):
-        cb.on_epoch_begin(epoch)
-        epoch_losses = losses[6 * epoch: 6 * epoch + 6]
-        for step in range(6):
-            cb.on_train_batch_end(step, {"loss": epoch_losses[: step + 1].mean()})
-    np.testing.assert_allclose(cb.losses, losses.reshape(-1, 2).mean(1))
-    assert cb.samples == [4, 8, 12, 16, 20, 24]
-    with pytest.raises(ValueError, match="every"):
-        WindowedLoss(batch_size=8, every=4)
-
-
-# ------------------------------------------------------------ batch normalisation
-
-def bn_model(bn_layer, seed=3):
-    keras.utils.set_random_seed(seed)
-    return keras.Sequential([keras.Input((6,)), bn_layer, keras.layers.Dense(3)])
-
-
-def test_accumulation_bn_with_one_step_is_keras_bn():
-    x = regression_data()[0][:64] * 3 + 1
-    keras_bn, ours = keras.layers.BatchNormalization(), AccumulationBatchNormalization(1)
-    for i in range(0, 64, 8):                       # training calls update the moving statistics
-        np.testing.assert_allclose(ours(x[i:i + 8], training=True), keras_bn(x[i:i + 8], training=True), atol=1e-5)
-    for name in ("moving_mean", "moving_variance"):
-        np.testing.assert_allclose(getattr(ours, name).numpy(), getattr(keras_bn, name).numpy(), atol=1e-6)
-    np.testing.assert_allclose(ours(x, training=False), keras_bn(x, training=False), atol=1e-5)
-
-
-@pytest.fixture(scope="module")
-def bn_runs():
-    x, y = regression_data()
-    x = x * 3 + 1
-    return {
-        "data": (x, y),
-        "batch 16": fit(bn_model(keras.layers.BatchNormalization()), keras.optimizers.SGD(0.05),
-                        STEPS * MICRO, x, y),
-        "batch 16, ghost BN": fit(bn_model(GhostBatchNormalization(MICRO)), keras.optimizers.SGD(0.05),
-                                  STEPS * MICRO, x, y),
-        "4 x 4, pooled BN": fit(bn_model(AccumulationBatchNormalization(STEPS)),
-                                GradientAccumulation(keras.optimizers.SGD(0.05), STEPS), MICRO, x, y),
-        "4 x 4, Keras BN": fit(bn_model(keras.layers.BatchNormalization()),
-                               GradientAccumulation(keras.optimizers.SGD(0.05), STEPS), MICRO, x, y),
-    }
-
-
-def test_accumulation_bn_moving_statistics_equal_the_large_batch(bn_runs):
-    """BN first: its inputs are the data, identical in all runs, so the pooled moving
-    statistics must equal the large batch's; Keras' BN under accumulation does not."""
-    big, pooled, plain = bn_runs["batch 16"], bn_runs["4 x 4, pooled BN"], bn_runs["4 x 4, Keras BN"]
-    big_bn, pooled_bn, plain_bn = (m.layers[0] for m in (big, pooled, plain))
-    for name in ("moving_mean", "moving_variance"):
-        reference = getattr(big_bn, name).numpy()
-        assert np.abs(getattr(pooled_bn, name).numpy() - reference).max() <= 1e-5, name
-        assert np.abs(getattr(plain_bn, name).numpy() - reference).max() > 1e-2, name
-    # ... but the forward pass still used micro-batch statistics: the weights differ.
-    assert max_weight_diff(big, pooled) > 1e-4
-
-
-def test_accumulation_with_bn_is_a_large_batch_with_ghost_bn(bn_runs):
-    ghost, pooled = bn_runs["batch 16, ghost BN"], bn_runs["4 x 4, pooled BN"]
-    assert max_weight_diff(ghost, pooled) <= 1e-6
-    for name in ("moving_mean", "moving_variance"):
-        np.testing.assert_allclose(getattr(ghost.layers[0], name).numpy(), getattr(pooled.layers[0], name).numpy(),
-                                   atol=1e-5)
-    assert max_weight_diff(ghost, bn_runs["batch 16"]) > 1e-4
-
-
-def test_ghost_bn_save_and_bad_arguments(bn_runs, tmp_path):
-    x, _ = bn_runs["data"]
-    model = bn_runs["batch 16, ghost BN"]
-    model.save(tmp_path / "ghost.keras")
-    reloaded = keras.models.load_model(tmp_path / "ghost.keras")
-    np.testing.assert_allclose(reloaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
-    assert reloaded.layers[0].virtual_batch_size == MICRO
-    for bad, err in ((0, ValueError), (2.0, TypeError)):
-        with pytest.raises(err, match="virtual_batch_size"):
-            GhostBatchNormalization(bad)
-    with pytest.raises(ValueError, match="inputs"):
-        GhostBatchNormalization(2)(np.zeros((4, 3, 2), "float32"), training=True)
-
-
-def test_accumulation_bn_save_and_bad_arguments(bn_runs, tmp_path):
-    x, _ = bn_runs["data"]
-    model = bn_runs["4 x 4, pooled BN"]
-    path = tmp_path / "bn.keras"
-    model.save(path)
-    reloaded = keras.models.load_model(path)
-    np.testing.assert_allclose(reloaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
-    layer = reloaded.layers[0]
-    assert isinstance(layer, AccumulationBatchNormalization) and layer.accumulation_steps == STEPS
-    assert int(layer.calls.numpy()) == STEPS * UPDATES
-    for kwargs, err, word in [({"accumulation_steps": 0}, ValueError, "accumulation_steps"),
-                              ({"accumulation_steps": 1.5}, TypeError, "accumulation_steps"),
-                              ({"accumulation_steps": 2, "momentum": 1.0}, ValueError, "momentum"),
-                              ({"accumulation_steps": 2, "epsilon": 0.0}, ValueError, "epsilon")]:
-        with pytest.raises(err, match=word):
-            AccumulationBatchNormalization(**kwargs)
-
-
 # --------------------------------------------------------- tf.distribute, 2 CPUs
 
 MIRRORED_SCRIPT = textwrap.dedent("""
@@ -484,7 +326,7 @@ MIRRORED_SCRIPT = textwrap.dedent("""
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     import json, keras
     from blogcode.optimizers import accumulation
-    from tests.test_accumulation import regression_data, small_model, fit, schedule
+    from tests.optimizers.test_accumulation import regression_data, small_model, fit, schedule
 
     strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
     with strategy.scope():

@@ -1,0 +1,82 @@
+"""Unit tests of blogcode.accumulation.experiments (the article's MNIST experiment,
+chapter: Gradient accumulation)."""
+
+import keras
+import numpy as np
+import pytest
+
+from blogcode.accumulation.experiments import EpochAccuracy, WindowedLoss, article_mlp, train_setting
+
+NAN = float("nan")
+XY = (np.zeros((8, 784), "float32"), np.zeros(8, "int64"))
+
+
+def test_article_mlp_is_the_article_network():
+    model = article_mlp(seed=0)
+    assert [layer.__class__.__name__ for layer in model.layers] == ["Dense", "Dropout", "Dense", "Dropout", "Dense"]
+    assert model.count_params() == 784 * 512 + 512 + 512 * 512 + 512 + 512 * 10 + 10
+    # The same seed gives the same initial weights.
+    again = article_mlp(seed=0)
+    for a, b in zip(model.weights, again.weights, strict=True):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_windowed_loss_recovers_window_means():
+    """Feed the callback Keras-style running epoch means and check the window means."""
+    losses = np.arange(1.0, 13.0)                  # per-step losses, 2 epochs of 6 steps
+    cb = WindowedLoss(batch_size=2, every=4)       # windows of 2 steps
+    for epoch in range(2):
+        cb.on_epoch_begin(epoch)
+        epoch_losses = losses[6 * epoch: 6 * epoch + 6]
+        for step in range(6):
+            cb.on_train_batch_end(step, {"loss": epoch_losses[: step + 1].mean()})
+    np.testing.assert_allclose(cb.losses, losses.reshape(-1, 2).mean(1))
+    assert cb.samples == [4, 8, 12, 16, 20, 24]
+    with pytest.raises(ValueError, match="every"):
+        WindowedLoss(batch_size=8, every=4)
+
+
+def test_epoch_accuracy_measures_the_held_out_data(capsys):
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2, activation="softmax")])
+    model.layers[0].set_weights([np.array([[1.0, -1.0], [-1.0, 1.0]], "float32"), np.zeros(2, "float32")])
+    x = np.array([[1.0, 0.0], [0.0, 1.0], [2.0, 0.0], [0.0, 3.0]], "float32")
+    callback = EpochAccuracy(x, [0, 1, 1, 1])
+    callback.set_model(model)
+    callback.on_epoch_end(0)
+    assert callback.accuracy == [0.75]
+    assert "validation accuracy 0.7500" in capsys.readouterr().out
+
+
+def test_train_setting_returns_the_curves():
+    rng = np.random.default_rng(0)
+    x = rng.random((64, 784)).astype("float32")
+    y = (x[:, :392].sum(1) > x[:, 392:].sum(1)).astype("int64")
+    result = train_setting("adam", 8, (x[:48], y[:48]), (x[48:], y[48:]), epochs=2, seed=0, log_every=16,
+                           verbose=0)
+    assert result["samples"].tolist() == [16, 32, 48, 64, 80, 96]
+    assert len(result["loss"]) == 6 and np.all(np.isfinite(result["loss"]))
+    assert len(result["epoch loss"]) == 2 and len(result["val accuracy"]) == 2
+    assert all(0.0 <= a <= 1.0 for a in result["val accuracy"])
+    assert isinstance(result["model"], keras.Model)
+
+
+@pytest.mark.parametrize("call, err, word", [
+    (lambda: article_mlp(1.0), TypeError, "seed"),
+    (lambda: article_mlp(0, hidden=0), ValueError, "hidden"),
+    (lambda: article_mlp(0, input_dim=7.0), TypeError, "input_dim"),
+    (lambda: article_mlp(0, dropout=1.0), ValueError, "dropout"),
+    (lambda: article_mlp(0, dropout=NAN), ValueError, "dropout"),
+    (lambda: article_mlp(0, classes=1), ValueError, "classes"),
+    (lambda: WindowedLoss(batch_size=0, every=4), ValueError, "batch_size"),
+    (lambda: WindowedLoss(batch_size=2, every=4.0), TypeError, "every"),
+    (lambda: EpochAccuracy(np.zeros((3, 2)), [0, 1]), ValueError, "x and y"),
+    (lambda: train_setting(3, 8, XY, XY, 1, 0), TypeError, "optimizer"),
+    (lambda: train_setting("adam", 0, XY, XY, 1, 0), ValueError, "batch_size"),
+    (lambda: train_setting("adam", 8, XY, XY, 1.0, 0), TypeError, "epochs"),
+    (lambda: train_setting("adam", 8, XY[0], XY, 1, 0), TypeError, "train"),
+    (lambda: train_setting("adam", 8, XY, (XY[0], XY[1][:3]), 1, 0), ValueError, "validation"),
+    (lambda: train_setting("adam", 8, XY, XY, 1, 0, verbose=3), ValueError, "verbose"),
+], ids=lambda v: v if isinstance(v, str) else None)
+def test_rejects_bad_arguments(call, err, word):
+    with pytest.raises(err, match=word):
+        call()
