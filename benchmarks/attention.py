@@ -63,7 +63,8 @@ def make_calls(n: int, k: int, q, k_, v) -> dict:
     """``{(method, mode): call}``: each call runs one attention and waits for its result."""
     import tensorflow as tf
 
-    from blogcode.attention.patterns import atrous_attention, dense_attention, local_attention, sparse_attention, sparse_mask
+    from blogcode.attention.efficient import atrous_attention, local_attention, sparse_attention
+    from blogcode.attention.patterns import dense_attention, sparse_mask
 
     mask = tf.constant(sparse_mask(n, k))
     eager = {"dense": lambda: dense_attention(q, k_, v, mask),

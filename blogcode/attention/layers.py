@@ -1,32 +1,27 @@
-"""Keras layers for the chapter's attention forms, and a long-range task to train them on.
+"""Keras layers for the chapter's attention forms.
 
 Chapter: "Born to save: from standard attention to sparse attention"
 (book/attention.md, article 6853). The functions they call live in
-``blogcode.attention.patterns``, which re-exports every name here, so
-``from blogcode.attention.patterns import SparseSelfAttention`` keeps working.
+``blogcode.attention.patterns`` (dense) and ``blogcode.attention.efficient``
+(atrous, local, sparse); the task they are trained on is in
+``blogcode.attention.experiments``.
 """
 
 from __future__ import annotations
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from blogcode import checks
-from blogcode.attention.patterns import (_padding_mask, atrous_attention, dense_attention, local_attention,
-                                sparse_attention)
+from blogcode.attention.efficient import atrous_attention, local_attention, sparse_attention
+from blogcode.attention.patterns import dense_attention, padding_mask
 
 __all__ = [
     "MultiHeadSelfAttention",
     "AtrousSelfAttention",
     "LocalSelfAttention",
     "SparseSelfAttention",
-    "marker_task",
-    "marker_model",
 ]
-
-# --------------------------------------------------------------------------- layers
-
 
 @keras.saving.register_keras_serializable(package="blogcode")
 class MultiHeadSelfAttention(keras.layers.Layer):
@@ -82,7 +77,7 @@ class MultiHeadSelfAttention(keras.layers.Layer):
         if inputs.shape.rank != 3:
             raise ValueError(f"inputs must be (batch, length, features), got shape {tuple(inputs.shape)}")
         batch = tf.shape(inputs)[0]
-        padding = _padding_mask(mask, inputs)
+        padding = padding_mask(mask, inputs)
         padding = tf.repeat(padding, self.heads, axis=0)  # heads are folded into the batch, batch-major
         q, k, v = (self._split_heads(f(inputs)) for f in (self.query, self.key, self.value))
         out = self._merge_heads(self.attend(q, k, v, padding), batch)
@@ -142,48 +137,3 @@ class SparseSelfAttention(MultiHeadSelfAttention):
 
     def get_config(self):
         return {**super().get_config(), "rate": self.rate}
-
-
-# --------------------------------------------------------------------------- a long-range task
-
-
-def marker_task(n: int, size: int, classes: int = 4, seed: int = 0):
-    """A seeded synthetic task that needs long-range links.
-
-    Each sequence holds random filler tokens and ONE marker token (ids
-    ``1..classes``) at a random position; every position must output the
-    marker's class. Returns ``(tokens (size, n) int32, labels (size, n))``.
-    A position can only answer if information can flow from the marker to it.
-    """
-    n, size = checks.positive_int(n, "n"), checks.positive_int(size, "size")
-    classes = checks.positive_int(classes, "classes")
-    seed = checks.integer(seed, "seed", minimum=0)
-    rng = np.random.default_rng(seed)
-    fillers = 16
-    tokens = rng.integers(classes + 1, classes + 1 + fillers, size=(size, n))
-    labels = rng.integers(0, classes, size=size)
-    where = rng.integers(0, n, size=size)
-    tokens[np.arange(size), where] = labels + 1
-    return tokens.astype("int32"), np.repeat(labels[:, None], n, axis=1).astype("int32")
-
-
-def marker_model(kind: str, n: int, k: int, classes: int = 4, heads: int = 2, head_size: int = 8,
-                 depth: int = 2) -> keras.Model:
-    """``depth`` residual self-attention layers of one pattern (``"local"``
-    with ``neighbors=k`` or ``"sparse"`` with ``rate=k``) between an
-    embedding and a per-position classifier."""
-    layers = {"local": lambda: LocalSelfAttention(heads, head_size, neighbors=k),
-              "sparse": lambda: SparseSelfAttention(heads, head_size, rate=k),
-              "atrous": lambda: AtrousSelfAttention(heads, head_size, rate=k),
-              "dense": lambda: MultiHeadSelfAttention(heads, head_size)}
-    kind = checks.one_of(kind, "kind", tuple(layers))
-    n, k, classes = checks.positive_int(n, "n"), checks.positive_int(k, "k"), checks.positive_int(classes, "classes")
-    heads, head_size = checks.positive_int(heads, "heads"), checks.positive_int(head_size, "head_size")
-    depth = checks.positive_int(depth, "depth")
-    width = heads * head_size
-    inputs = keras.Input((n,), dtype="int32")
-    h = keras.layers.Embedding(classes + 17, width)(inputs)
-    for _ in range(depth):
-        h = keras.layers.LayerNormalization()(h + layers[kind]()(h))
-    outputs = keras.layers.Dense(classes, activation="softmax")(h)
-    return keras.Model(inputs, outputs, name=f"{kind}_marker_model")
