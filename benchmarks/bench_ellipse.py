@@ -8,7 +8,7 @@ Chapter: "Gluing two elliptical sheets" (book/ellipse.md). Run from the reposito
 
 Prints both methods' relative errors for the quarter perimeter l, the extent x(l)
 and the volume V against an mpmath reference (17 digits, computed with the
-independent method of tests/test_ellipse.py; the stored values are for a = 2,
+independent method of tests/ellipse/test_gluing.py; the stored values are for a = 2,
 b = 1), and the speed ratio time(tabulation) / time(exact), best of --repeat runs
 each, interleaved, in one process.
 """
@@ -22,9 +22,9 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from blogcode.ellipse.gluing import compare_with_tabulation  # noqa: E402
+from blogcode.ellipse.experiments import compare_with_tabulation  # noqa: E402
 
-# mpmath (dps 17) for a = 2, b = 1: see tests/test_ellipse.py::mp_reference
+# mpmath (dps 17) for a = 2, b = 1: see tests/ellipse/test_gluing.py::mp_reference
 MPMATH_2_1 = {"l": 2.422112055136919, "length": 1.5697573788407435, "volume": 3.167463591858093}
 
 

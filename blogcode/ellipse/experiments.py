@@ -1,4 +1,10 @@
-"""Recorded full runs of the chapter "Gluing two elliptical sheets" (``book/ellipse.md``).
+"""The measurements of the chapter "Gluing two elliptical sheets" (``book/ellipse.md``).
+
+* :func:`compare_with_tabulation` -- ``glue`` against the article's tabulation
+  (``blogcode.ellipse.tabulation``), timed side by side, with the tabulation's errors;
+* :func:`tabulation_errors` -- the tabulation's relative errors over a range of grid
+  steps (the convergence figure);
+* :func:`tabulation` -- the recorded full run of both, below.
 
 ``tabulation``: the elliptic-integral method (``blogcode.ellipse.glue``) against our
 re-creation of the article's tabulation (``tabulated_glue``) at the article's step
@@ -11,13 +17,72 @@ are recorded for the reader but never compared. Record it with
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
+from blogcode import checks
+from blogcode.ellipse.gluing import glue
+from blogcode.ellipse.tabulation import tabulated_glue
 from blogcode.runs import experiment
 
-_QUANTITIES = ("l", "length", "volume")
+__all__ = ["QUANTITIES", "compare_with_tabulation", "tabulation_errors", "tabulation"]
+
+#: The quantities compared: quarter perimeter, extent x(l) and volume.
+QUANTITIES = ("l", "length", "volume")
+
+
+def compare_with_tabulation(a=2.0, b=1.0, step: float = 1e-6, repeat: int = 5, n: int = 401) -> dict:
+    """Time ``glue`` and ``tabulated_glue`` side by side (best of ``repeat`` runs each,
+    interleaved) and give the tabulation's relative errors against ``glue``.
+
+    Returns a dict with ``exact`` and ``tabulated`` (the results), ``time_exact``,
+    ``time_tabulated`` (seconds), ``speedup`` and ``errors`` (relative errors of
+    ``l``, ``length`` and ``volume``).
+    """
+    import time
+
+    repeat = checks.positive_int(repeat, "repeat")
+    times_exact, times_tab = [], []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        exact = glue(a, b, n=n)
+        times_exact.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        tab = tabulated_glue(a, b, step=step)
+        times_tab.append(time.perf_counter() - start)
+    errors = {
+        name: getattr(tab, name) / getattr(exact, name) - 1.0 for name in ("l", "length", "volume")
+    }
+    return {
+        "exact": exact,
+        "tabulated": tab,
+        "time_exact": min(times_exact),
+        "time_tabulated": min(times_tab),
+        "speedup": min(times_tab) / min(times_exact),
+        "errors": errors,
+    }
+
+
+def tabulation_errors(a, b, steps: Sequence[float], reference: dict,
+                      progress: Callable | None = None) -> dict:
+    """Relative errors ``tabulated / reference - 1`` of each of ``QUANTITIES``
+    (``reference[name]``) for the tabulation at each grid step of ``steps``:
+    ``{name: [error per step]}``. ``progress`` wraps the loop over the steps."""
+    steps = [checks.positive_real(st, "steps[]") for st in checks.nonempty(steps, "steps")]
+    checks.instance_of(reference, "reference", dict)
+    missing = [name for name in QUANTITIES if name not in reference]
+    if missing:
+        raise ValueError(f"reference must give {list(QUANTITIES)}, missing {missing}")
+    errors = {name: [] for name in QUANTITIES}
+    for step in (progress(steps, desc="grid steps") if progress is not None else steps):
+        tab = tabulated_glue(a, b, step=step)
+        for name in QUANTITIES:
+            errors[name].append(getattr(tab, name) / reference[name] - 1.0)
+    return errors
 
 
 def _values(result) -> dict:
-    out = {name: float(getattr(result, name)) for name in _QUANTITIES}
+    """The recorded numbers of a ``GlueResult``."""
+    out = {name: float(getattr(result, name)) for name in QUANTITIES}
     out.update(min_criterion=float(result.min_criterion), argmin_s=float(result.argmin_s),
                glues=bool(result.glues))
     return out
@@ -34,16 +99,12 @@ def _values(result) -> dict:
 )
 def tabulation(settings: dict, progress) -> dict:
     """Values, relative errors (tabulation / exact - 1) and best-of-``repeat`` times."""
-    from blogcode.ellipse.gluing import compare_with_tabulation, glue, tabulated_glue
-
     a, b, n = settings["a"], settings["b"], settings["n"]
     cmp = compare_with_tabulation(a, b, step=settings["step"], repeat=settings["repeat"], n=n)
     exact = cmp["exact"]
-    convergence = {"steps": list(settings["steps"]), **{name: [] for name in _QUANTITIES}}
-    for step in progress(settings["steps"], desc="grid steps"):
-        tab = tabulated_glue(a, b, step=step)
-        for name in _QUANTITIES:
-            convergence[name].append(getattr(tab, name) / getattr(exact, name) - 1.0)
+    errors = tabulation_errors(a, b, settings["steps"], {name: getattr(exact, name) for name in QUANTITIES},
+                               progress=progress)
+    convergence = {"steps": list(settings["steps"]), **errors}
     assert glue(a, b, n=n).l == exact.l  # the exact method is deterministic
     return {
         "exact": _values(exact),

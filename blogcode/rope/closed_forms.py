@@ -12,7 +12,7 @@ import numpy as np
 from scipy import optimize, special
 
 from blogcode import checks
-from blogcode.rope.curves import Rope, _finite, _make_rope, _n_points
+from blogcode.rope.curves import Rope, make_rope
 
 # ------------------------------------------------------------- closed forms
 
@@ -25,10 +25,10 @@ def catenary(length, span, *, g: float = 1.0, n_points: int = 401) -> Rope:
     (so ``lam = g a cosh(span/(2a))``, the tension at the supports). The shape
     does not depend on ``g``; the tension is proportional to it.
     """
-    length = _finite("length", length, positive=True)
-    span = _finite("span", span, positive=True)
-    g = _finite("g", g, positive=True)
-    n_points = _n_points(n_points)
+    length = checks.positive_real(length, "length")
+    span = checks.positive_real(span, "span")
+    g = checks.positive_real(g, "g")
+    n_points = checks.integer(n_points, "n_points", minimum=3)
     if length <= span:
         raise ValueError(
             f"length={length} must exceed span={span}: the rope cannot reach its ends"
@@ -48,7 +48,7 @@ def catenary(length, span, *, g: float = 1.0, n_points: int = 401) -> Rope:
         xc = a * np.arcsinh(np.asarray(s) / a - sh)
         return xc + half, a * np.cosh(xc / a) - a * ch
 
-    return _make_rope(dense, 0.0, g, length, g * a * ch, (0.0, 0.0), (span, 0.0), "rope", n_points)
+    return make_rope(dense, 0.0, g, length, g * a * ch, (0.0, 0.0), (span, 0.0), "rope", n_points)
 
 
 #: The largest length-to-span (or height) ratio of the closed forms: beyond it the
@@ -90,10 +90,10 @@ def troposkien(length, height, *, omega: float = 1.0,
     ``height`` and ``length``. ``lam = omega**2 A**2 (1+m)/4``. The shape does
     not depend on ``omega``; the tension is proportional to ``omega**2``.
     """
-    length = _finite("length", length, positive=True)
-    height = _finite("height", height, positive=True)
-    omega = _finite("omega", omega, positive=True)
-    n_points = _n_points(n_points)
+    length = checks.positive_real(length, "length")
+    height = checks.positive_real(height, "height")
+    omega = checks.positive_real(omega, "omega")
+    n_points = checks.integer(n_points, "n_points", minimum=3)
     if length <= height:
         raise ValueError(f"length={length} must exceed height={height}: "
                          "the rope cannot reach its ends")
@@ -130,7 +130,7 @@ def troposkien(length, height, *, omega: float = 1.0,
         return x, np.where(upper, height - y, y)
 
     lam = omega**2 * A * A * (1 + m) / 4
-    return _make_rope(dense, omega, 0.0, length, lam, (0.0, 0.0),
+    return make_rope(dense, omega, 0.0, length, lam, (0.0, 0.0),
                       (0.0, height), "rope", n_points)
 
 
@@ -142,7 +142,7 @@ def critical_speeds_hanging_chain(g, length, count: int = 3) -> np.ndarray:
     the support on the axis requires ``J0 = 0`` there, so
     ``omega_n = j_{0,n} sqrt(g / length) / 2``.
     """
-    g = _finite("g", g, positive=True)
-    length = _finite("length", length, positive=True)
+    g = checks.positive_real(g, "g")
+    length = checks.positive_real(length, "length")
     count = checks.positive_int(count, "count")
     return special.jn_zeros(0, count) * math.sqrt(g / length) / 2.0

@@ -2,9 +2,9 @@
 interpolant, energy and the independent equilibrium check.
 
 Part of the rope chapter's code ("The shape of a rotating rope", ``book/rope.md``);
-the public names are imported from :mod:`blogcode.rope.solver`. The underscored helpers are
-shared by the rope modules only (``rope_closed_forms``, ``rope_free_end``,
-``rope_fixed_ends`` and ``rope``).
+the public names are imported from :mod:`blogcode.rope.solver`. The argument checks
+(:func:`check_physics`, :func:`check_point`, :func:`check_ends`), :func:`potential`,
+:func:`make_rope` and the tolerances ``RTOL``/``ATOL`` are shared by the other rope modules.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from numpy.polynomial import Chebyshev
 
 from blogcode import checks
 
-_RTOL = 1e-12
-_ATOL = 1e-13
+#: Relative and absolute tolerances of the accurate (DOP853) integrations.
+RTOL = 1e-12
+ATOL = 1e-13
 
 
 class RopeSolveError(RuntimeError):
@@ -92,13 +93,8 @@ class SkippingRope:
 # ----------------------------------------------------------------- validation
 
 
-def _finite(name: str, value, *, positive=False, nonnegative=False) -> float:
-    if positive:
-        return checks.positive_real(value, name)
-    return checks.real(value, name, minimum=0.0 if nonnegative else None)
-
-
-def _point(name: str, p) -> tuple[float, float]:
+def check_point(name: str, p) -> tuple[float, float]:
+    """``p`` as an ``(x, y)`` pair of floats (TypeError/ValueError naming ``name``)."""
     if p is None or isinstance(p, (str, bytes)):
         raise TypeError(f"{name} must be an (x, y) pair of numbers, got {type(p).__name__}")
     try:
@@ -110,10 +106,11 @@ def _point(name: str, p) -> tuple[float, float]:
     return checks.real(a[0].item(), f"{name}[0]"), checks.real(a[1].item(), f"{name}[1]")
 
 
-def _check_physics(omega, g, length):
-    omega = _finite("omega", omega, nonnegative=True)
-    g = _finite("g", g, nonnegative=True)
-    length = _finite("length", length, positive=True)
+def check_physics(omega, g, length):
+    """``omega, g >= 0`` (not both 0) and ``length > 0``, as floats."""
+    omega = checks.real(omega, "omega", minimum=0.0)
+    g = checks.real(g, "g", minimum=0.0)
+    length = checks.positive_real(length, "length")
     if omega == 0 and g == 0:
         raise ValueError(
             "omega and g are both 0: with no force every shape is an equilibrium"
@@ -121,7 +118,8 @@ def _check_physics(omega, g, length):
     return omega, g, length
 
 
-def _check_ends(start, end, length) -> tuple[float, float]:
+def check_ends(start, end, length) -> tuple[float, float]:
+    """``end``, after checking it differs from ``start`` and lies within ``length`` of it."""
     dist = math.hypot(end[0] - start[0], end[1] - start[1])
     if dist == 0:
         raise ValueError(f"start and end are the same point {start}: give two distinct ends "
@@ -134,12 +132,8 @@ def _check_ends(start, end, length) -> tuple[float, float]:
     return end
 
 
-def _phi(omega, g, x, y):
+def potential(omega, g, x, y):
     return 0.5 * omega**2 * x**2 - g * y
-
-
-def _n_points(n_points) -> int:
-    return checks.integer(n_points, "n_points", minimum=3)
 
 
 # ------------------------------------------------------- Chebyshev utilities
@@ -255,11 +249,11 @@ def equilibrium_residuals(rope: Rope, n_eval: int = 2001, *,
     pieces = _Panels(rope.at, length)
     s = np.linspace(0.0, length, n_eval)
     x, y, xp, yp, ix = pieces.evaluate(s)
-    psi = _phi(omega, g, x, y) - lam
+    psi = potential(omega, g, x, y) - lam
     rx = psi * xp - psi[0] * xp[0] - omega**2 * ix
     ry = psi * yp - psi[0] * yp[0] + g * s
     unit = xp**2 + yp**2 - 1.0
-    t_err = np.abs(rope.tension - (lam - _phi(omega, g, rope.x, rope.y)))
+    t_err = np.abs(rope.tension - (lam - potential(omega, g, rope.x, rope.y)))
     out = {
         "R_x": float(np.max(np.abs(rx))),
         "R_y": float(np.max(np.abs(ry))),
@@ -275,12 +269,14 @@ def equilibrium_residuals(rope: Rope, n_eval: int = 2001, *,
     return out
 
 
-def _make_rope(dense, omega, g, length, lam, start, end, label, n_points) -> Rope:
+def make_rope(dense, omega, g, length, lam, start, end, label, n_points) -> Rope:
+    """A :class:`Rope` sampled at ``n_points`` from ``dense(s) -> (x, y)``; ``label="auto"``
+    becomes ``"rope"`` or ``"arch"`` by the sign of the tension."""
     s = np.linspace(0.0, length, n_points)
     x, y = dense(s)
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
-    tension = lam - _phi(omega, g, x, y)
+    tension = lam - potential(omega, g, x, y)
     if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
         raise RopeSolveError(f"{label}: the curve contains NaN or inf")
     energy = _energy(dense, omega, g, length)

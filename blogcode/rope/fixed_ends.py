@@ -11,12 +11,14 @@ import numpy as np
 from scipy import optimize
 from scipy.integrate import solve_bvp, solve_ivp
 
-from blogcode.rope.curves import _ATOL, _RTOL, RopeSolveError, _make_rope, _phi
+from blogcode.rope.curves import ATOL, RTOL, RopeSolveError, make_rope, potential
 
 # ------------------------------------------------------ both ends fixed
 
 
-def _fixed_rhs(omega, g, lam_of):
+def fixed_rhs(omega, g, lam_of):
+    """``rhs(s, (x, y, theta), p)`` of ``x' = cos theta, y' = sin theta,
+    theta' = (omega^2 x sin theta + g cos theta) / T`` with ``T = lam_of(p) - phi``."""
     w2 = omega**2
 
     def rhs(s, Y, p=None):
@@ -54,10 +56,13 @@ def _guess_curve(start, end, length, mode, side, n=201):
     return s, c[0], c[1], theta
 
 
-def _bvp(omega, g, length, start, end, s, x, y, theta, lam0):
+def fixed_bvp(omega, g, length, start, end, s, x, y, theta, lam0):
+    """``solve_bvp`` from the guess ``(x, y, theta)`` on ``s`` with the tension constant
+    as unknown parameter (started at ``lam0``); ``None`` unless it converges with
+    finite, nowhere-zero tension."""
     x0, y0 = start
     x1, y1 = end
-    rhs = _fixed_rhs(omega, g, lambda p: p[0])
+    rhs = fixed_rhs(omega, g, lambda p: p[0])
 
     def fun(s, Y, p):
         return rhs(s, Y, p)
@@ -70,7 +75,7 @@ def _bvp(omega, g, length, start, end, s, x, y, theta, lam0):
                         tol=1e-7, max_nodes=20000)
     if not res.success:
         return None
-    T = res.p[0] - _phi(omega, g, res.sol(s)[0], res.sol(s)[1])
+    T = res.p[0] - potential(omega, g, res.sol(s)[0], res.sol(s)[1])
     if not np.all(np.isfinite(T)) or np.min(np.abs(T)) == 0:
         return None
     return res
@@ -84,7 +89,7 @@ def _polish(omega, g, length, start, end, theta0, lam0):
 
     def shoot(v, dense=False):
         th0, lam = v
-        rhs = _fixed_rhs(omega, g, lambda p: lam)
+        rhs = fixed_rhs(omega, g, lambda p: lam)
 
         def zero_tension(s, Y):
             return lam - 0.5 * omega**2 * Y[0] ** 2 + g * Y[1]
@@ -92,8 +97,8 @@ def _polish(omega, g, length, start, end, theta0, lam0):
         zero_tension.terminal = True
         with np.errstate(all="ignore"):
             sol = solve_ivp(
-                rhs, (0.0, length), [x0, y0, th0], method="DOP853", rtol=_RTOL,
-                atol=_ATOL * scale, dense_output=dense, events=zero_tension,
+                rhs, (0.0, length), [x0, y0, th0], method="DOP853", rtol=RTOL,
+                atol=ATOL * scale, dense_output=dense, events=zero_tension,
             )
         return sol
 
@@ -111,8 +116,9 @@ def _polish(omega, g, length, start, end, theta0, lam0):
     return sol, float(r.x[1])
 
 
-def _fixed_from_guess(omega, g, length, start, end, s, x, y, theta, lam0, n_points):
-    res = _bvp(omega, g, length, start, end, s, x, y, theta, lam0)
+def fixed_from_guess(omega, g, length, start, end, s, x, y, theta, lam0, n_points):
+    """:func:`fixed_bvp` from one guess, polished by shooting: a :class:`Rope`, or ``None``."""
+    res = fixed_bvp(omega, g, length, start, end, s, x, y, theta, lam0)
     if res is None:
         return None
     try:
@@ -128,11 +134,11 @@ def _fixed_from_guess(omega, g, length, start, end, s, x, y, theta, lam0, n_poin
         st = sol.sol(np.asarray(s, dtype=float))
         return st[0], st[1]
 
-    return _make_rope(dense, omega, g, length, lam, start, end, "auto", n_points)
+    return make_rope(dense, omega, g, length, lam, start, end, "auto", n_points)
 
 
 def _lam_guess(omega, g, x, y, length, sign):
-    phi = _phi(omega, g, x, y)
+    phi = potential(omega, g, x, y)
     force = max(g, omega**2 * float(np.max(np.abs(x))), 1e-3 * (g + omega**2))
     pad = 0.5 * force * length
     return float(np.max(phi) + pad) if sign > 0 else float(np.min(phi) - pad)
@@ -148,14 +154,16 @@ def _distinct(ropes, length):
     return out
 
 
-def _fixed_equilibria(omega, g, length, start, end, modes, n_points):
+def fixed_equilibria(omega, g, length, start, end, modes, n_points):
+    """The distinct equilibria from sine-bulge guesses of each mode, side and tension sign,
+    sorted by energy (checked arguments; see :func:`blogcode.rope.solver.rope_equilibria`)."""
     found = []
     for mode in modes:
         for side in (1, -1):
             s, x, y, theta = _guess_curve(start, end, length, mode, side)
             for sign in (1, -1):
                 lam0 = _lam_guess(omega, g, x, y, length, sign)
-                r = _fixed_from_guess(omega, g, length, start, end, s, x, y, theta, lam0, n_points)
+                r = fixed_from_guess(omega, g, length, start, end, s, x, y, theta, lam0, n_points)
                 if r is not None:
                     found.append(r)
     return _distinct(sorted(found, key=lambda r: r.energy), length)

@@ -10,12 +10,12 @@ import numpy as np
 from scipy import optimize
 from scipy.integrate import solve_ivp
 
-from blogcode.rope.curves import _RTOL, RopeSolveError, _make_rope, _phi
+from blogcode.rope.curves import RTOL, RopeSolveError, make_rope, potential
 
 # ------------------------------------------------------------ free end
 
 
-def _free_rhs(omega, g, side):
+def free_end_rhs(omega, g, side):
     """Right-hand side in sigma = length - s for trial ropes whose free ends lie
     on the sides ``side`` (signs of ``x_e``) of the axis, all at once.
 
@@ -67,7 +67,7 @@ def _shoot_free(omega, g, length, xe, rtol, dense=False):
     n = xe.size
     y0 = np.concatenate([xe, np.zeros(n), np.zeros(n), np.zeros(n)])
     sol = solve_ivp(
-        _free_rhs(omega, g, _side(xe)), (0.0, length), y0, method="DOP853",
+        free_end_rhs(omega, g, _side(xe)), (0.0, length), y0, method="DOP853",
         rtol=rtol, atol=rtol * max(1.0, float(np.max(np.abs(xe))) + length), dense_output=dense,
     )
     if sol.status != 0:
@@ -150,7 +150,9 @@ def _free_end_roots(miss, grid, F, tol):
     return distinct
 
 
-def _free_end_equilibria(omega, g, length, start, n_scan, n_points):
+def free_end_equilibria(omega, g, length, start, n_scan, n_points):
+    """Every equilibrium with the end at ``start`` tied and the other free (checked
+    arguments; see :func:`blogcode.rope.solver.rope_equilibria`)."""
     x0, y0 = start
     reach = abs(x0) + length
     grid = np.linspace(-reach, reach, n_scan)
@@ -158,23 +160,23 @@ def _free_end_equilibria(omega, g, length, start, n_scan, n_points):
     F = sol.y[: grid.size, -1] - x0
 
     def miss(xe):
-        return float(_shoot_free(omega, g, length, xe, _RTOL).y[0, -1] - x0)
+        return float(_shoot_free(omega, g, length, xe, RTOL).y[0, -1] - x0)
 
     tol = 1e-9 * max(1.0, reach)
     ropes = []
     for xe in _free_end_roots(miss, grid, F, tol):
-        sol = _shoot_free(omega, g, length, xe, _RTOL, dense=True)
+        sol = _shoot_free(omega, g, length, xe, RTOL, dense=True)
         xs, ys = sol.y[0, -1], sol.y[1, -1]
         if abs(xs - x0) > tol:
             raise RopeSolveError(f"free-end shooting missed the support by {abs(xs - x0):.2e}")
         shift = y0 - ys
-        lam = _phi(omega, g, xe, shift)  # T = 0 at the free end
+        lam = potential(omega, g, xe, shift)  # T = 0 at the free end
 
         def dense(s, sol=sol, shift=shift):
             st = sol.sol(length - np.asarray(s, dtype=float))
             return st[0], st[1] + shift
 
-        rope = _make_rope(dense, omega, g, length, lam, start, None, "auto", n_points)
+        rope = make_rope(dense, omega, g, length, lam, start, None, "auto", n_points)
         # The tension equals |P, Q| along the rope (first integral): a built-in check.
         st = sol.sol(length - rope.s)
         tension = _signed_tension(g, _side(xe), st[2], st[3])

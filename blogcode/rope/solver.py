@@ -37,6 +37,8 @@ Public functions
   evaluated on a Chebyshev interpolant of the curve.
 * :func:`skipping_rope` -- a skipping rope at its lowest position, mapped to
   the ``g = 0`` problem with shifted axis.
+* :func:`shown_equilibria` -- the equilibrium the explorers show and the others
+  found.
 """
 
 from __future__ import annotations
@@ -48,11 +50,11 @@ from scipy.integrate import solve_ivp
 
 from blogcode import checks
 from blogcode.rope.closed_forms import catenary, critical_speeds_hanging_chain, troposkien
-from blogcode.rope.curves import (_ATOL, _RTOL, Rope, RopeSolveError, SkippingRope, _check_ends,
-                                  _check_physics, _finite, _make_rope, _n_points, _phi, _point,
+from blogcode.rope.curves import (ATOL, RTOL, Rope, RopeSolveError, SkippingRope, check_ends,
+                                  check_physics, make_rope, potential, check_point,
                                   equilibrium_residuals, rope_derivatives)
-from blogcode.rope.fixed_ends import _fixed_equilibria, _fixed_from_guess, _fixed_rhs
-from blogcode.rope.free_end import _free_end_equilibria
+from blogcode.rope.fixed_ends import fixed_equilibria, fixed_from_guess, fixed_rhs
+from blogcode.rope.free_end import free_end_equilibria
 
 __all__ = [
     "Rope",
@@ -67,6 +69,7 @@ __all__ = [
     "rope_derivatives",
     "skipping_rope",
     "critical_speeds_hanging_chain",
+    "shown_equilibria",
 ]
 
 
@@ -90,18 +93,18 @@ def rope_equilibria(
     half waves in ``modes``, on each side of the chord, with positive and with
     negative tension; every converged solution is polished by shooting.
     """
-    omega, g, length = _check_physics(omega, g, length)
-    start = _point("start", start)
-    n_points = _n_points(n_points)
+    omega, g, length = check_physics(omega, g, length)
+    start = check_point("start", start)
+    n_points = checks.integer(n_points, "n_points", minimum=3)
     if end is None:
         n_scan = checks.integer(n_scan, "n_scan", minimum=11)
         return sorted(
-            _free_end_equilibria(omega, g, length, start, n_scan | 1, n_points),
+            free_end_equilibria(omega, g, length, start, n_scan | 1, n_points),
             key=lambda r: r.energy,
         )
-    end = _check_ends(start, _point("end", end), length)
+    end = check_ends(start, check_point("end", end), length)
     modes = tuple(checks.positive_int(m, "modes[]") for m in checks.nonempty(modes, "modes"))
-    return _fixed_equilibria(omega, g, length, start, end, modes, n_points)
+    return fixed_equilibria(omega, g, length, start, end, modes, n_points)
 
 
 def solve_rope(omega, g, length, start, end=None, *, guess: Rope | None = None,
@@ -115,14 +118,14 @@ def solve_rope(omega, g, length, start, end=None, *, guess: Rope | None = None,
     one equilibrium continued from it. Raises :class:`RopeSolveError` when no
     rope equilibrium is found, and ``ValueError`` for impossible inputs.
     """
-    omega, g, length = _check_physics(omega, g, length)
-    start = _point("start", start)
+    omega, g, length = check_physics(omega, g, length)
+    start = check_point("start", start)
     if guess is not None:
         checks.instance_of(guess, "guess", Rope)
         if end is None:
             raise ValueError("guess continues a rope with both ends fixed; pass end as well")
     if guess is not None and end is not None:
-        end = _check_ends(start, _point("end", end), length)
+        end = check_ends(start, check_point("end", end), length)
         s = np.linspace(0.0, length, 201)
         gx, gy = guess.at(s * guess.length / length)
         # rigid shift/scale of the guess onto the new ends
@@ -135,12 +138,12 @@ def solve_rope(omega, g, length, start, end=None, *, guess: Rope | None = None,
         ratio = max(g, omega**2 * float(np.max(np.abs(gx))), 1e-12) / max(
             guess.g, guess.omega**2 * float(np.max(np.abs(guess.x))), 1e-12
         )
-        phi = _phi(omega, g, gx, gy)
+        phi = potential(omega, g, gx, gy)
         r = None
         for lam0 in (float(np.max(phi) + ratio * np.min(gt)),
                      float(np.mean(ratio * gt + phi))):
-            r = _fixed_from_guess(omega, g, length, start, end, s, gx, gy,
-                                  theta, lam0, _n_points(n_points))
+            r = fixed_from_guess(omega, g, length, start, end, s, gx, gy,
+                                  theta, lam0, checks.integer(n_points, "n_points", minimum=3))
             if r is not None and r.is_rope:
                 break
         if r is None:
@@ -161,6 +164,29 @@ def solve_rope(omega, g, length, start, end=None, *, guess: Rope | None = None,
     tied = [r for r in ropes if r.energy - best <= 1e-9 * max(1.0, abs(best))]
     # mirror images have the same energy: prefer the one at x >= 0
     return max(tied, key=lambda r: float(np.mean(r.x)))
+
+
+def shown_equilibria(omega, g, length, start, end, *, guess: Rope | None = None, n_scan: int = 101,
+                     modes=(1,)) -> tuple[Rope, list[Rope]]:
+    """The equilibrium the explorers show and the others found: ``(main, others)``.
+
+    ``main`` is the lowest-energy rope (of mirror images, the one at ``x >= 0``);
+    with ``guess`` (both ends fixed) it is the rope continued from ``guess`` and
+    ``others`` is empty. Raises :class:`RopeSolveError` when no rope is found.
+    """
+    if end is None:
+        found = rope_equilibria(omega, g, length, start, None, n_scan=n_scan)
+    elif guess is not None:
+        return solve_rope(omega, g, length, start, end, guess=guess), []
+    else:
+        found = rope_equilibria(omega, g, length, start, end, modes=modes)
+    ropes = [r for r in found if r.is_rope]
+    if not ropes:
+        raise RopeSolveError("no rope equilibrium found")
+    best = min(r.energy for r in ropes)
+    tied = [r for r in ropes if r.energy - best <= 1e-9 * max(1.0, abs(best))]
+    main = max(tied, key=lambda r: float(np.mean(r.x)))
+    return main, [r for r in found if r is not main]
 
 
 # --------------------------------------------------------- the article's code
@@ -186,18 +212,18 @@ def published_rope(
     The returned :class:`Rope` has ``tension = -phi`` (``lam = 0``), the
     tension this set-up implies, and ``end=None``.
     """
-    omega = _finite("omega", omega, nonnegative=True)
-    g = _finite("g", g, nonnegative=True)
-    C1 = _finite("C1", C1)
-    T = _finite("T", T, positive=True)
-    h = _finite("h", h, positive=True)
-    start = _point("start", start)
+    omega = checks.real(omega, "omega", minimum=0.0)
+    g = checks.real(g, "g", minimum=0.0)
+    C1 = checks.real(C1, "C1")
+    T = checks.positive_real(T, "T")
+    h = checks.positive_real(h, "h")
+    start = check_point("start", start)
     direction = checks.one_of(direction, "direction", (-1, 1))
     corrected = checks.boolean(corrected, "corrected")
     method = checks.one_of(method, "method", ("RK23", "RK45", "DOP853", "Radau", "BDF", "LSODA"))
-    rtol = _finite("rtol", rtol, positive=True)
-    atol = _finite("atol", atol, positive=True)
-    phi0 = _phi(omega, g, *start)
+    rtol = checks.positive_real(rtol, "rtol")
+    atol = checks.positive_real(atol, "atol")
+    phi0 = potential(omega, g, *start)
     if phi0 == 0:
         raise ValueError(
             "phi vanishes at start: G = (C1 - g s)/phi is undefined there")
@@ -208,9 +234,9 @@ def published_rope(
     ts = np.arange(0.0, T, h)
     if corrected:
         th0 = math.atan2(G0, direction * math.sqrt(1 - G0 * G0))
-        rhs = _fixed_rhs(omega, g, lambda p: 0.0)
+        rhs = fixed_rhs(omega, g, lambda p: 0.0)
         sol = solve_ivp(rhs, (0.0, T), [start[0], start[1], th0],
-                        method="DOP853", rtol=_RTOL, atol=_ATOL,
+                        method="DOP853", rtol=RTOL, atol=ATOL,
                         dense_output=True)
         label = "corrected (lam = 0)"
     else:
@@ -238,13 +264,13 @@ def published_rope(
     if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
         raise RopeSolveError(
             f"{label} curve left the domain |G| <= 1 (NaN in the solution)")
-    rope = _make_rope(dense, omega, g, float(ts[-1]), 0.0, start, None, label,
+    rope = make_rope(dense, omega, g, float(ts[-1]), 0.0, start, None, label,
                       3)
     # keep the article's own output grid
     object.__setattr__(rope, "s", ts)
     object.__setattr__(rope, "x", np.asarray(x))
     object.__setattr__(rope, "y", np.asarray(y))
-    tension = -_phi(omega, g, np.asarray(x), np.asarray(y))
+    tension = -potential(omega, g, np.asarray(x), np.asarray(y))
     object.__setattr__(rope, "tension", tension)
     return rope
 
@@ -264,10 +290,10 @@ def skipping_rope(omega, g, length, hand_separation, *, guess: Rope | None = Non
     potential differs by a constant times the length, which the tension
     constant absorbs).
     """
-    omega = _finite("omega", omega, positive=True)
-    g = _finite("g", g, nonnegative=True)
-    length = _finite("length", length, positive=True)
-    sep = _finite("hand_separation", hand_separation, positive=True)
+    omega = checks.positive_real(omega, "omega")
+    g = checks.real(g, "g", minimum=0.0)
+    length = checks.positive_real(length, "length")
+    sep = checks.positive_real(hand_separation, "hand_separation")
     d = g / omega**2
     eff = solve_rope(omega, 0.0, length, (d, 0.0), (d, sep), guess=guess, n_points=n_points, **kwargs)
     return SkippingRope(horizontal=eff.y.copy(), height=d - eff.x, tension=eff.tension.copy(), effective=eff)

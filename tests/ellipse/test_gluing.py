@@ -15,19 +15,9 @@ import mpmath as mp
 import numpy as np
 import pytest
 
-from blogcode.ellipse.gluing import (
-    compare_with_tabulation,
-    EllipseArc,
-    criterion,
-    end_curvatures,
-    gluability_map,
-    glue,
-    glue_pair,
-    pair_min_criterion,
-    quarter_perimeter,
-    scale_to_quarter_perimeter,
-    tabulated_glue,
-)
+from blogcode.ellipse.arc import (EllipseArc, criterion, end_curvatures, quarter_perimeter,
+                                  scale_to_quarter_perimeter)
+from blogcode.ellipse.gluing import gluability_map, glue, glue_pair, pair_min_criterion
 
 
 def mp_reference(sheet1, sheet2=None, dps=17):
@@ -107,53 +97,6 @@ def test_pairs_match_mpmath(sheet1, partner):
     assert (res.l, res.length, res.volume) == pytest.approx((l, x, v), rel=RTOL)
 
 
-def test_quarter_perimeter_closed_forms_agree():
-    from scipy.special import ellipe
-
-    for a, b in [(2, 1), (1, 1e-3), (5, 4.999), (1, 1)]:
-        l = quarter_perimeter(a, b)
-        assert l == pytest.approx(a * ellipe(1 - b**2 / a**2), rel=1e-14)
-        assert l == pytest.approx(float(a * mp.ellipe(1 - mp.mpf(b) ** 2 / a**2)), rel=1e-14)
-        assert quarter_perimeter(b, a) == l
-        assert EllipseArc(a, b).l == pytest.approx(l, rel=1e-14)
-    assert quarter_perimeter(3, 3) == pytest.approx(3 * math.pi / 2, rel=1e-15)
-
-
-def test_arc_inversion_round_trip_and_ends():
-    for a, b in [(2, 1), (1, 0.05), (0.3, 2.0)]:
-        arc = EllipseArc(a, b)
-        t = np.linspace(0, np.pi / 2, 101)
-        assert np.allclose(arc.t_of_s(arc.s_of_t(t)), t, atol=1e-13 * max(1, a / b, b / a))
-        assert arc.h(0.0) == 0.0 and arc.h(arc.l) == pytest.approx(b, rel=1e-15)
-        assert arc.g(0.0) == pytest.approx(a) and abs(arc.g(arc.l)) < 1e-14 * a
-        s = np.linspace(0, arc.l, 57)
-        assert np.allclose(arc.dh(s) ** 2 + arc.dg(s) ** 2, 1.0, atol=1e-14)
-        # h'(s) against a centred difference of h(s)
-        k = 1e-6 * arc.l
-        mid = s[1:-1]
-        assert np.allclose(arc.dh(mid), (arc.h(mid + k) - arc.h(mid - k)) / (2 * k), atol=1e-7)
-        assert arc.turning(0.0) == 0.0 and arc.turning(arc.l) == pytest.approx(np.pi / 2)
-    with pytest.raises(ValueError, match="s must"):
-        EllipseArc(2, 1).t_of_s(3.0)
-    with pytest.raises(ValueError, match="s must"):
-        EllipseArc(2, 1).t_of_s(np.nan)
-
-
-def test_criterion_identical_sheets_non_negative_zero_at_ends():
-    for q in [0.05, 0.3, 0.7, 0.999]:
-        arc = EllipseArc(1.0, q)
-        s = np.linspace(0, arc.l, 1001)
-        c = criterion(arc, arc, s)
-        assert abs(c[0]) < 1e-15 and abs(c[-1]) < 1e-15
-        assert c[1:-1].min() > 0
-        # symmetric about l/2 for identical sheets
-        assert np.allclose(c, c[::-1], atol=1e-13)
-        # near s = 0: c ~ (a^2/b^4 - b^2/a^4) s^2
-        k0, kl = end_curvatures(1.0, q)
-        s0 = 1e-4 * q**2
-        assert criterion(arc, arc, s0) == pytest.approx((k0**2 - kl**2) * s0**2, rel=1e-2)
-
-
 def test_circle_is_flat_and_short_axis_bending_is_the_negative():
     res = glue(1.5, 1.5)
     assert res.glues and np.max(np.abs(res.c)) < 1e-13
@@ -181,12 +124,6 @@ def test_gluability_map_properties():
     assert np.all((reason == 0) == (product <= 1 + 1e-12))
     assert set(np.unique(reason)) <= {0, 3}
     assert pair_min_criterion((2, 1), (7, 5)) == (0.0, 0.0)
-
-
-def test_scale_to_quarter_perimeter():
-    a, b = scale_to_quarter_perimeter(3.0, 1.0, 2.5)
-    assert b / a == pytest.approx(1 / 3, rel=1e-15)
-    assert quarter_perimeter(a, b) == pytest.approx(2.5, rel=1e-14)
 
 
 def test_mismatched_quarter_perimeters_raise():
@@ -245,14 +182,10 @@ def test_the_largest_accepted_aspect_ratio_still_computes():
 def test_long_axis_rule_and_other_arguments():
     with pytest.raises(ValueError, match=r"a=1.0 < b=2.0"):
         glue(1.0, 2.0)
-    with pytest.raises(ValueError, match=r"a=1.0 < b=2.0"):
-        tabulated_glue(1.0, 2.0, step=1e-3)
     with pytest.raises(ValueError, match="sheet must be a pair"):
         glue_pair((2.0, 1.0, 3.0), (2.0, 1.0))
     with pytest.raises(ValueError, match="^n must"):
         glue(2.0, 1.0, n=2)
-    with pytest.raises(ValueError, match="^step must"):
-        tabulated_glue(2.0, 1.0, step=0.0)
     with pytest.raises(ValueError, match="ratios"):
         gluability_map([0.5, -1.0])
     with pytest.raises(TypeError, match="ratios"):
@@ -261,45 +194,6 @@ def test_long_axis_rule_and_other_arguments():
         glue(2.0, 1.0, n=5.0)
     with pytest.raises(TypeError, match="sheet must be an EllipseArc or a pair"):
         glue_pair("2,1", (2.0, 1.0))
-    with pytest.raises(TypeError, match="^repeat must be an int"):
-        compare_with_tabulation(repeat=2.5)
-
-
-def test_tabulation_scheme_converges_like_sqrt_step():
-    exact = glue(2.0, 1.0)
-    errs = []
-    for step in (1e-3, 1e-4):
-        tab = tabulated_glue(2.0, 1.0, step=step)
-        assert tab.glues and tab.min_criterion > -10 * step
-        errs.append([abs(tab.l / exact.l - 1), abs(tab.length / exact.length - 1), abs(tab.volume / exact.volume - 1)])
-    errs = np.array(errs)
-    assert np.all(errs[0] > 1e-3) and np.all(errs[1] < errs[0])
-    # the missing piece near y = b scales like sqrt(step): a factor ~ sqrt(10) per decade
-    assert 2.0 < errs[0, 0] / errs[1, 0] < 4.5
-
-
-def test_widget_builders_run_headless():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from blogcode.ellipse.widgets import (
-        LiveExplorer,
-        LivePairExplorer,
-        explorer_figure,
-        pair_explorer_figure,
-    )
-
-    fig = explorer_figure([0.4, 0.7, 1.0], n=41)
-    assert len(fig.data) == 3 * 9 and len(fig.layout.sliders[0].steps) == 3
-    fig = pair_explorer_figure((2.0, 1.0), [0.5, 3.0], n=41)
-    texts = [tr.text[0] for tr in fig.data if tr.type == "scatter" and tr.mode == "text"]
-    assert "does not glue" in texts[1] and "x(l)" in texts[0]
-    live = LiveExplorer(2.0, 1.0, n=41)
-    assert "x(l) = 1.5697" in live.numbers.value
-    live.b.value = 3.0  # a < b: no solid, the message says why
-    assert live.result is None and "a=2.0 < b=3.0" in live.numbers.value
-    pair = LivePairExplorer(2.0, 1.0, 1.0, 1.0, n=41)
-    assert pair.result.glues and pair.result.sheet2[0] == pytest.approx(pair.result.sheet2[1])
 
 
 def test_edge_curve_at_interior_points():
@@ -316,3 +210,15 @@ def test_edge_curve_at_interior_points():
                       epsabs=1e-13, epsrel=1e-13, limit=200)
         assert res.x[k] == pytest.approx(ref, abs=1e-12)
     assert np.allclose(res.y, arc.h(res.s)) and np.allclose(res.z, arc.h(res.l - res.s))
+
+
+def test_solve_glue_is_what_glue_and_glue_pair_compute():
+    from blogcode.ellipse.gluing import solve_glue
+
+    arc = EllipseArc(2.0, 1.0)
+    res = solve_glue(arc, arc, 51)
+    ref = glue(2.0, 1.0, n=51)
+    assert (res.l, res.length, res.volume) == (ref.l, ref.length, ref.volume)
+    assert np.array_equal(res.x, ref.x) and res.sheet1 == res.sheet2 == (2.0, 1.0)
+    flat = solve_glue(EllipseArc(1.0, 2.0), EllipseArc(1.0, 2.0), 11)
+    assert not flat.glues and np.all(np.isnan(flat.x))

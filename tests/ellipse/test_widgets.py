@@ -1,0 +1,53 @@
+"""Tests of blogcode.ellipse.widgets: the static explorers, the views and the live widgets."""
+
+from __future__ import annotations
+
+import pytest
+
+from blogcode.ellipse.widgets import (glue_view, live_widget, pair_explorer, pair_live_widget, pair_view,
+                                      ratio_explorer)
+from blogcode.widgets import LiveView, LiveWidget
+
+
+def test_widget_builders_run_headless():
+    fig = ratio_explorer([0.4, 0.7, 1.0], n=41)
+    assert len(fig.data) == 3 * 9 and len(fig.layout.sliders[0].steps) == 3
+    assert fig.layout.title.text == "Identical sheets, a = 1: move the slider over b/a"
+    assert fig.layout.sliders[0].active == 1 and fig.layout.sliders[0].currentvalue.prefix == "b/a: "
+    fig = pair_explorer((2.0, 1.0), [0.5, 3.0], n=41)
+    texts = [tr.text[0] for tr in fig.data if tr.type == "scatter" and tr.mode == "text"]
+    assert "does not glue" in texts[1] and "x(l)" in texts[0]
+    assert fig.layout.sliders[0].active == 0
+    pytest.importorskip("ipywidgets")
+    live = live_widget(2.0, 1.0, n=41)
+    assert isinstance(live, LiveWidget)
+    assert "x(l) = 1.5697" in live.text
+    live.controls["b"].value = 3.0  # a < b: no solid, the message says why
+    assert live.result is None and "a=2.0 < b=3.0" in live.error
+    pair = pair_live_widget(2.0, 1.0, 1.0, 1.0, n=41)
+    assert pair.result.glues and pair.result.sheet2[0] == pytest.approx(pair.result.sheet2[1])
+
+
+def test_views_draw_the_explorer_step_of_one_setting():
+    shown = glue_view(2.0, 1.0, n=41)
+    assert isinstance(shown, LiveView) and shown.result.glues
+    assert len(shown.figure.data) == 9 and shown.figure.layout.title.text == "Identical sheets a = 2, b = 1"
+    assert shown.text.startswith("l = 2.422112, x(l) = 1.569757")
+    with pytest.raises(ValueError, match="a=1.0 < b=2.0"):
+        glue_view(1.0, 2.0)
+    pair = pair_view(1.0, 2.0, 1.0, 2.0, n=41)  # both bent along the short axis
+    assert not pair.result.glues and "does not glue" in pair.text and pair.text.startswith("sheet 2 scaled to")
+
+
+def test_explorers_reject_bad_arguments():
+    with pytest.raises(ValueError, match="ratios"):
+        ratio_explorer([])
+    with pytest.raises(TypeError, match=r"ratios\[\]"):
+        ratio_explorer(["0.5"])
+    with pytest.raises(ValueError, match="ratios2"):
+        pair_explorer((2.0, 1.0), [-1.0])
+    with pytest.raises(TypeError, match="^n must"):
+        ratio_explorer([0.5], n=4.5)
+    pytest.importorskip("ipywidgets")
+    with pytest.raises(ValueError, match="^n must"):
+        live_widget(n=1)
