@@ -1,16 +1,22 @@
-"""The article's MNIST experiment for the chapter "Gradient accumulation"
-(``book/accumulation.md``): the article's MLP, trained with ``model.fit`` at a
-given batch size and optimizer, with its loss curve and validation accuracy.
+"""The experiments of the chapter "Gradient accumulation" (``book/accumulation.md``).
+
+* the article's MNIST experiment: the article's MLP (``article_mlp``), trained with
+  ``model.fit`` at a given batch size and optimizer (``train_setting``), with its
+  loss curve (``WindowedLoss``) and validation accuracy (``EpochAccuracy``);
+* ``embedding_after_adam``: Adam on an embedding table from whole batches or from
+  accumulated micro-batches (where a repeated word makes the two differ).
 """
 
 from __future__ import annotations
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from blogcode import checks
+from blogcode.optimizers.accumulation import GradientAccumulation
 
-__all__ = ["article_mlp", "WindowedLoss", "EpochAccuracy", "train_setting"]
+__all__ = ["article_mlp", "WindowedLoss", "EpochAccuracy", "train_setting", "embedding_after_adam"]
 
 
 def article_mlp(seed: int, input_dim: int = 784, hidden: int = 512, dropout: float = 0.2,
@@ -114,3 +120,32 @@ def train_setting(optimizer, batch_size: int, train, validation, epochs: int, se
                         verbose=verbose)
     return {"samples": np.array(windows.samples), "loss": np.array(windows.losses),
             "epoch loss": history.history["loss"], "val accuracy": accuracy.accuracy, "model": model}
+
+
+def embedding_after_adam(batches, micro_batches: int):
+    """Adam(0.1) updates of an 8-row table (all ones), one per batch of word ids:
+    from the whole batch (``micro_batches=1``) or from ``micro_batches`` equal
+    micro-batches accumulated with ``GradientAccumulation``. The loss is the mean
+    of the looked-up rows times ``[1, -2]``.
+
+    Returns the table, the rows each update moved, and the last (sparse) gradient.
+    """
+    micro_batches = checks.positive_int(micro_batches, "micro_batches")
+    batches = [np.asarray(b) for b in checks.nonempty(batches, "batches")]
+    for i, batch in enumerate(batches):
+        if batch.ndim != 1 or len(batch) % micro_batches or not np.all((0 <= batch) & (batch < 8)):
+            raise ValueError(f"batches[{i}] must be word ids in [0, 8), a multiple of micro_batches long")
+    table = keras.Variable(np.ones((8, 2), "float32"))
+    opt = keras.optimizers.Adam(0.1)
+    if micro_batches > 1:
+        opt = GradientAccumulation(opt, micro_batches)
+    moved = []
+    for batch in batches:
+        before = table.numpy()
+        for words in np.split(batch, micro_batches):
+            with tf.GradientTape() as tape:
+                loss = tf.reduce_mean(tf.gather(table, words) * [1.0, -2.0])
+            grads = tape.gradient(loss, [table])
+            opt.apply(grads, [table])
+        moved.append(np.flatnonzero(np.any(table.numpy() != before, axis=1)).tolist())
+    return table.numpy(), moved, grads[0]

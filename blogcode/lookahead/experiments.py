@@ -6,27 +6,34 @@ LazyOptimizer" (``book/lookahead.md``).
   ``blogcode.lookahead.valley``);
 * ``word_trajectories``: how far each row of a toy embedding table moves, step by
   step, when a word leaves the batch (momentum against LazyOptimizer);
+* the MNIST experiment: a small network (``digit_model``) trained with Adam,
+  Lookahead or Keras' EMA (``train_digits``);
 * the text experiment: the LazyOptimizer experiment of article 6869 trained
   Embedding -> LSTM -> sigmoid on IMDB; we use the Rotten Tomatoes critic snippets
   from :mod:`blogcode.data`, which install offline (``rotten_tomatoes_split``,
-  ``sentiment_lstm``).
+  ``sentiment_lstm``), and train them with five optimizers (``text_optimizers``,
+  ``train_text``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from blogcode import checks
+from blogcode import checks, set_seed
 from blogcode.checks import positive_int
 from blogcode.data import load_rotten_tomatoes
 from blogcode.lookahead.valley import START
+from blogcode.optimizers.lazy import LazyOptimizer
+from blogcode.optimizers.lookahead import Lookahead, SlowWeightsEvaluation
 
-__all__ = ["valley_trajectory", "word_trajectories", "SentimentSplit", "rotten_tomatoes_split", "sentiment_lstm"]
+__all__ = ["valley_trajectory", "word_trajectories", "digit_model", "train_digits", "SentimentSplit",
+           "rotten_tomatoes_split", "sentiment_lstm", "embedding_decay_adamw", "text_optimizers", "train_text"]
 
 
 def valley_trajectory(optimizer, start=START, steps: int = 40):
@@ -34,8 +41,6 @@ def valley_trajectory(optimizer, start=START, steps: int = 40):
     for ``steps`` steps (compiled with ``tf.function``). Returns the fast weights
     after every step (the start first) and, for a ``Lookahead``, the slow weights at
     the start and after every synchronisation (only the start otherwise)."""
-    from blogcode.optimizers.lookahead import Lookahead
-
     checks.instance_of(optimizer, "optimizer", keras.optimizers.Optimizer, "a keras.optimizers.Optimizer")
     steps = positive_int(steps, "steps")
     w = keras.Variable(np.array(start, "float32"))
@@ -79,6 +84,33 @@ def word_trajectories(make_optimizer: Callable, steps: int = 8) -> np.ndarray:
         optimizer.apply([grad], [table])
         distance.append(np.linalg.norm(table.numpy() - start, axis=1))
     return np.array(distance)
+
+
+def _pair(data, name):
+    if not isinstance(data, (tuple, list)) or len(data) != 2:
+        raise TypeError(f"{name} must be a pair (x, y), got {type(data).__name__}")
+    if len(data[0]) != len(data[1]):
+        raise ValueError(f"{name}: x has {len(data[0])} samples, y has {len(data[1])}")
+    return data
+
+
+def digit_model() -> keras.Model:
+    """784 -> 128 ReLU -> 10 logits: the MNIST network of the Lookahead experiment."""
+    return keras.Sequential([keras.Input((784,)), keras.layers.Dense(128, activation="relu"), keras.layers.Dense(10)])
+
+
+def train_digits(optimizer, callbacks: Sequence = (), *, train, validation, epochs: int, seed: int = 2) -> dict:
+    """Train ``digit_model`` (initial weights from ``seed``) on ``train = (x, y)`` at
+    batch 32, validating on ``validation`` after every epoch; returns Keras' history."""
+    checks.instance_of(optimizer, "optimizer", keras.optimizers.Optimizer, "a keras.optimizers.Optimizer")
+    (x, y), validation = _pair(train, "train"), _pair(validation, "validation")
+    epochs, seed = positive_int(epochs, "epochs"), checks.integer(seed, "seed", minimum=0)
+    set_seed(seed)
+    model = digit_model()
+    model.compile(optimizer, keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    history = model.fit(x, y, validation_data=tuple(validation), batch_size=32, epochs=epochs, verbose=0,
+                        callbacks=list(callbacks))
+    return history.history
 
 
 @dataclass(frozen=True)
@@ -152,3 +184,49 @@ def sentiment_lstm(
         ],
         name="sentiment_lstm",
     )
+
+
+def embedding_decay_adamw(model: keras.Model, learning_rate: float, weight_decay: float = 1e-2):
+    """AdamW whose decoupled weight decay touches the embedding table only (the
+    layer named ``"embedding"``)."""
+    learning_rate = checks.positive_real(learning_rate, "learning_rate")
+    weight_decay = checks.real(weight_decay, "weight_decay", minimum=0.0)
+    table = model.get_layer("embedding").embeddings
+    adamw = keras.optimizers.AdamW(learning_rate, weight_decay=weight_decay)
+    adamw.exclude_from_weight_decay(var_list=[v for v in model.trainable_variables if v is not table])
+    return adamw
+
+
+def text_optimizers(learning_rate: float) -> dict:
+    """The text experiment's five optimizers, by name; each is a function of the
+    model (LazyOptimizer needs its embedding layer)."""
+    lr = checks.positive_real(learning_rate, "learning_rate")
+    return {
+        "Adam": lambda m: keras.optimizers.Adam(lr),
+        "lazy Adam (author)": lambda m: LazyOptimizer(keras.optimizers.Adam(lr), m.get_layer("embedding"), mode="author"),
+        "lazy Adam (standard)": lambda m: LazyOptimizer(keras.optimizers.Adam(lr), m.get_layer("embedding"),
+                                                        mode="standard"),
+        "Lookahead(lazy Adam)": lambda m: Lookahead(LazyOptimizer(keras.optimizers.Adam(lr), m.get_layer("embedding"))),
+        "lazy AdamW, decay on the embedding only": lambda m: LazyOptimizer(embedding_decay_adamw(m, lr),
+                                                                           m.get_layer("embedding")),
+    }
+
+
+def train_text(split: SentimentSplit, make_optimizer, *, maxlen: int, embedding_dim: int, units: int, encoder: str,
+               epochs: int, slow_weights: bool = False, seed: int = 11, verbose=0):
+    """Train ``sentiment_lstm`` (initial weights from ``seed``, the same for every
+    optimizer) with ``make_optimizer(model)`` at batch 32, validating after every
+    epoch (on Lookahead's slow weights if ``slow_weights``). Returns the model,
+    Keras' history and the seconds ``fit`` took."""
+    checks.instance_of(split, "split", SentimentSplit)
+    if not callable(make_optimizer):
+        raise TypeError(f"make_optimizer must be a function of the model, got {type(make_optimizer).__name__}")
+    epochs, seed = positive_int(epochs, "epochs"), checks.integer(seed, "seed", minimum=0)
+    slow_weights = checks.boolean(slow_weights, "slow_weights")
+    set_seed(seed)
+    model = sentiment_lstm(len(split.vocabulary), maxlen, embedding_dim, units, encoder=encoder)
+    model.compile(make_optimizer(model), "binary_crossentropy", metrics=["accuracy"])
+    start = time.time()
+    history = model.fit(split.x_train, split.y_train, validation_data=(split.x_val, split.y_val), batch_size=32,
+                        epochs=epochs, verbose=verbose, callbacks=[SlowWeightsEvaluation()] if slow_weights else [])
+    return model, history.history, time.time() - start

@@ -4,8 +4,10 @@ chapter: Gradient accumulation)."""
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
-from blogcode.accumulation.experiments import EpochAccuracy, WindowedLoss, article_mlp, train_setting
+from blogcode.accumulation.experiments import (EpochAccuracy, WindowedLoss, article_mlp, embedding_after_adam,
+                                               train_setting)
 
 NAN = float("nan")
 XY = (np.zeros((8, 784), "float32"), np.zeros(8, "int64"))
@@ -60,7 +62,22 @@ def test_train_setting_returns_the_curves():
     assert isinstance(result["model"], keras.Model)
 
 
+def test_embedding_after_adam_differs_only_with_repeated_words():
+    for batches, repeated in (([[0, 1, 2, 3], [4, 5, 6, 7]], False), ([[0, 0, 1, 2], [4, 5, 6, 6]], True)):
+        plain, moved_plain, grad = embedding_after_adam(batches, 1)
+        accumulated, moved_acc, _ = embedding_after_adam(batches, 2)
+        assert isinstance(grad, tf.IndexedSlices)
+        assert moved_plain == moved_acc and set(batches[0]) <= set(moved_plain[1])   # a dense update
+        gap = float(np.abs(plain - accumulated).max())
+        assert gap > 1e-3 if repeated else gap < 1e-6
+
+
 @pytest.mark.parametrize("call, err, word", [
+    (lambda: embedding_after_adam([[0, 1]], 0), ValueError, "micro_batches"),
+    (lambda: embedding_after_adam([[0, 1]], 1.0), TypeError, "micro_batches"),
+    (lambda: embedding_after_adam([], 1), ValueError, "batches"),
+    (lambda: embedding_after_adam([[0, 1, 2]], 2), ValueError, "batches"),
+    (lambda: embedding_after_adam([[0, 9]], 1), ValueError, "batches"),
     (lambda: article_mlp(1.0), TypeError, "seed"),
     (lambda: article_mlp(0, hidden=0), ValueError, "hidden"),
     (lambda: article_mlp(0, input_dim=7.0), TypeError, "input_dim"),
