@@ -7,6 +7,7 @@ Part of ``blogcode.runs`` (recorded full runs; its docstring documents the desig
 
 from __future__ import annotations
 
+import ast
 import datetime as _dt
 import json
 import os
@@ -143,6 +144,44 @@ def result_path(results_dir, chapter: str, name: str) -> Path:
     return base / chapter / f"{name}.json"
 
 
+def _module_level(tree: ast.Module):
+    """The statements that run when the module is imported (not function bodies)."""
+    todo = list(tree.body)
+    while todo:
+        node = todo.pop()
+        yield node
+        if isinstance(node, (ast.If, ast.Try, ast.With)):
+            todo.extend(ast.iter_child_nodes(node))
+
+
+def import_names(source: str) -> set[str]:
+    """The top-level package of every absolute import that runs when ``source`` is
+    imported (function bodies, which may import lazily, are not read)."""
+    names = set()
+    for node in _module_level(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def uses_tensorflow(modules, package: str = PACKAGE) -> bool:
+    """Whether any of these ``package`` modules (names, as in a fingerprint) imports
+    TensorFlow or Keras when it is imported.
+
+    Read from the code, not from ``sys.modules``: another experiments module that
+    discovery imported may have loaded TensorFlow without this experiment using it.
+    (``run_experiment`` also counts TensorFlow loaded while the experiment ran.)
+    """
+    root = package_root(package)
+    for name in modules:
+        path = module_file(name, root, package)
+        if path is not None and import_names(path.read_text(encoding="utf-8")) & {"tensorflow", "keras"}:
+            return True
+    return False
+
+
 def run_experiment(key, *, fast: bool = False, results_dir=None, progress: Progress | None = None,
                    package: str = PACKAGE) -> Path:
     """Run experiment ``key`` (``"chapter/name"``) with its full settings (``fast=True``:
@@ -156,13 +195,15 @@ def run_experiment(key, *, fast: bool = False, results_dir=None, progress: Progr
 
     blogcode.set_seed(settings.get("seed", 0))
     started = _dt.datetime.now(_dt.timezone.utc)
+    tf_loaded_before = "tensorflow" in sys.modules
     t0 = time.perf_counter()
     results = exp.fn(dict(settings), progress)
     wall = time.perf_counter() - t0
     checks.instance_of(results, "results", dict)
     results = json.loads(json.dumps(results, default=to_json))
-    uses_tf = "tensorflow" in sys.modules
     fp, modules = current_fingerprint(exp, fast)
+    uses_tf = (("tensorflow" in sys.modules and not tf_loaded_before)
+               or uses_tensorflow(modules, package=exp.module.split(".")[0]))
     record = {
         "schema": SCHEMA,
         "experiment": exp.key,

@@ -114,3 +114,14 @@ def test_bad_use():
         running.run_experiment("ellipse/tabulation", fast=True, progress=print)
     with pytest.raises(TypeError, match="quiet"):
         running.Progress(quiet=1)
+
+
+def test_tensorflow_use_is_read_from_the_experiment_code():
+    from blogcode.runs.running import import_names, uses_tensorflow
+
+    assert import_names("import numpy as np\nfrom keras import ops\n") == {"numpy", "keras"}
+    assert import_names("def f():\n    import tensorflow as tf\n") == set()     # lazy: read at run time
+    assert import_names("try:\n    import tensorflow.math as m\nexcept ImportError:\n    pass\n") == {"tensorflow"}
+    assert import_names("# import tensorflow\nx = 'import keras'\nfrom . import y\n") == set()
+    assert not uses_tensorflow(["blogcode", "blogcode.checks", "blogcode.ellipse.experiments"])
+    assert uses_tensorflow(["blogcode.masking"])
