@@ -10,31 +10,14 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from blogcode.bidecoder.bidirectional import bidirectional_beam_search  # noqa: E402
 from blogcode.bidecoder.figures import (POSITION_DECODERS, beam_step_traces, draw_architecture,  # noqa: E402
                                         draw_leakage, draw_position_accuracy, draw_training_curves, smooth,
                                         use_cjk_font)
-
-VOCAB = 8
-
-
-def _pair_step(l2r, r2l):
-    """Both directions prefer token 4 + (length mod 3), and the end id after three tokens."""
-    l2r = np.asarray(l2r)
-    logits = np.zeros(l2r.shape[:2] + (VOCAB,))
-    logits[..., 4 + l2r.shape[2] % 3] = 2.0
-    logits[..., 3] = 3.0 if l2r.shape[2] > 3 else -3.0
-    log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
-    return log_probs, log_probs
-
-
-def _decode(ids):
-    return "".join("abcdefgh"[i] for i in ids)
-
+from tests.bidecoder.toys import letters, recorded_search  # noqa: E402
 
 @pytest.fixture(scope="module")
 def recorded():
-    return bidirectional_beam_search(_pair_step, 2, 2, 6, VOCAB, record=True)
+    return recorded_search()
 
 
 def test_figures_build_on_a_recorded_search(recorded):
@@ -44,7 +27,7 @@ def test_figures_build_on_a_recorded_search(recorded):
     assert draw_leakage(ax, "abcde") == {"target": "e", "leaked_positions": [1]}
     plt.close(fig)
     traces = beam_step_traces({d: {k: v[0] for k, v in recorded.trace[-1][d].items()} for d in ("l2r", "r2l")},
-                              _decode)
+                              letters)
     assert len(traces) == 2
     assert isinstance(use_cjk_font(), bool)
 
@@ -82,8 +65,8 @@ BAD_CALLS = [
     (lambda r: draw_leakage(_axes(), "abc", 2.0), TypeError, "query"),
     (lambda r: draw_leakage(_axes(), "abc", 4), ValueError, "query"),
     (lambda r: draw_leakage(_axes(), "abc", 0), ValueError, "query"),
-    (lambda r: beam_step_traces(None, _decode), TypeError, "snapshot"),
-    (lambda r: beam_step_traces({"l2r": {}}, _decode), ValueError, "snapshot"),
+    (lambda r: beam_step_traces(None, letters), TypeError, "snapshot"),
+    (lambda r: beam_step_traces({"l2r": {}}, letters), ValueError, "snapshot"),
     (lambda r: beam_step_traces(r.trace[0], None), TypeError, "decode"),
     (lambda r: smooth([1, 2], 0), ValueError, "width"),
     (lambda r: smooth([1, 2], 3), ValueError, "values"),

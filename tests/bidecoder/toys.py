@@ -65,3 +65,27 @@ def tiny_model(vocab, mode="causal"):
 
 def independent_model():
     return BidirectionalSeq2Seq(10, 8, 8, 2, cross_attention="none")
+
+
+def preferring_pair_step(l2r, r2l):
+    """Both directions prefer token 4 + (length mod 3), and the end id after three
+    tokens: a search whose every step is predictable (the figure and widget tests)."""
+    l2r = np.asarray(l2r)
+    logits = np.zeros(l2r.shape[:2] + (VOCAB,))
+    logits[..., 4 + l2r.shape[2] % 3] = 2.0
+    logits[..., 3] = 3.0 if l2r.shape[2] > 3 else -3.0
+    log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    return log_probs, log_probs
+
+
+def letters(ids):
+    """Token ids as letters a-h."""
+    return "".join("abcdefgh"[i] for i in ids)
+
+
+def recorded_search():
+    """A recorded bidirectional beam search (2 rows, beam 2, up to 6 tokens) of
+    ``preferring_pair_step``."""
+    from blogcode.bidecoder.bidirectional import bidirectional_beam_search
+
+    return bidirectional_beam_search(preferring_pair_step, 2, 2, 6, VOCAB, record=True)
