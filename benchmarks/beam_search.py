@@ -21,7 +21,7 @@ import time
 
 import numpy as np
 
-from blogcode import FAST, set_seed
+from blogcode import set_seed
 from blogcode.bidecoder.bidirectional import bidirectional_beam_search, bidirectional_beam_search_reference
 from blogcode.bidecoder.model import BidirectionalSeq2Seq
 from blogcode.bidecoder.tasks import CharVocabulary, encode_pairs, sorting_pairs
@@ -49,10 +49,10 @@ def same_paths(fast, slow) -> bool:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="3 repeats (also with BLOGCODE_FAST=1)")
+    parser.add_argument("--quick", action="store_true", help="3 repeats instead of 7")
     parser.add_argument("--repeats", type=int, default=None, help="repeats per search and beam size")
     args = parser.parse_args()
-    repeats = args.repeats or (3 if args.quick or FAST else 7)
+    repeats = args.repeats or (3 if args.quick else 7)
 
     set_seed(6877)
     pairs = sorting_pairs(16, 6, 8, seed=0)

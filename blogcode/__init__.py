@@ -3,11 +3,14 @@
 One module per topic; each module's docstring names the chapter that uses it.
 This package root holds what every chapter's first cell needs:
 
-* ``FAST`` -- the fast-mode flag, read once from the environment variable
-  ``BLOGCODE_FAST`` (``1``/``true``/``yes`` switch it on). The test command
-  sets it so CI runs every chapter with small settings; a reader running a
-  notebook gets the full settings unless they set it themselves.
-* ``fast_or_full(fast, full)`` -- pick a setting according to ``FAST``.
+* ``FULL`` and ``FAST`` (``FAST == not FULL``) -- which settings the chapters use,
+  read once from the one switch, the environment variable ``BLOGCODE_FULL``.
+  By default (unset) a chapter is the published book: small live runs, with the
+  full-settings results loaded from their recordings in ``results/``
+  (``blogcode.runs``); that is what the build and CI run. ``BLOGCODE_FULL=1``
+  recomputes everything with the full settings (meant for a GPU runtime).
+* ``fast_or_full(fast, full)`` -- pick a setting according to ``FULL``.
+* ``settings_report()`` -- the line every chapter prints to say which.
 * ``set_seed(seed)`` -- seed Python, NumPy and (if imported) TensorFlow/Keras.
 * ``device_report()`` -- the one-line "where did this run" string that every
   chapter prints first.
@@ -24,31 +27,48 @@ import sys
 
 import numpy as np
 
-__all__ = ["FAST", "FAST_ENV_VAR", "fast_or_full", "set_seed", "device_report"]
+__all__ = ["FULL", "FAST", "FULL_ENV_VAR", "read_full_flag", "fast_or_full", "settings_report",
+           "set_seed", "device_report"]
 
-FAST_ENV_VAR = "BLOGCODE_FAST"
+FULL_ENV_VAR = "BLOGCODE_FULL"
+_RETIRED_ENV_VAR = "BLOGCODE_FAST"
 _TRUE_WORDS = {"1", "true", "yes", "on"}
 _FALSE_WORDS = {"", "0", "false", "no", "off"}
 
 
-def _read_fast_flag(environ=os.environ) -> bool:
-    """Read ``BLOGCODE_FAST``; an unrecognised value is an error, not a guess."""
-    raw = environ.get(FAST_ENV_VAR, "").strip().lower()
+def read_full_flag(environ=os.environ) -> bool:
+    """Read ``BLOGCODE_FULL``; an unrecognised value is an error, not a guess.
+
+    The earlier switch ``BLOGCODE_FAST`` (fast mode on request) is an error too,
+    since the default is now the fast, published book: silently ignoring a
+    ``BLOGCODE_FAST=0`` that asked for full settings would be worse.
+    """
+    if _RETIRED_ENV_VAR in environ:
+        raise ValueError(f"{_RETIRED_ENV_VAR} is no longer read: the default is the published book (small "
+                         f"live runs, recorded full runs); set {FULL_ENV_VAR}=1 to recompute with full settings")
+    raw = environ.get(FULL_ENV_VAR, "").strip().lower()
     if raw in _TRUE_WORDS:
         return True
     if raw in _FALSE_WORDS:
         return False
-    raise ValueError(
-        f"{FAST_ENV_VAR}={raw!r} is not understood; use 1/true/yes or 0/false/no"
-    )
+    raise ValueError(f"{FULL_ENV_VAR}={raw!r} is not understood; use 1/true/yes or 0/false/no")
 
 
-FAST: bool = _read_fast_flag()
+FULL: bool = read_full_flag()
+FAST: bool = not FULL
 
 
 def fast_or_full(fast, full):
-    """Return ``fast`` in fast mode (CI) and ``full`` otherwise."""
+    """Return ``fast`` for the published book (the default) and ``full`` with ``BLOGCODE_FULL=1``."""
     return fast if FAST else full
+
+
+def settings_report() -> str:
+    """The line every chapter prints after its device line: which settings it runs."""
+    if FAST:
+        return ("published settings: small live runs; full-settings results are loaded from "
+                "their recordings (set BLOGCODE_FULL=1 to recompute them)")
+    return "full settings (BLOGCODE_FULL=1): every run recomputed"
 
 
 def set_seed(seed: int) -> None:

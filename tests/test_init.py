@@ -6,18 +6,27 @@ import numpy as np
 import pytest
 
 import blogcode
-from blogcode import _read_fast_flag, device_report, fast_or_full, set_seed
+from blogcode import device_report, fast_or_full, read_full_flag, set_seed, settings_report
 
 
 @pytest.mark.parametrize("raw, expected", [("1", True), ("true", True), ("YES", True), ("", False), ("0", False), ("off", False)])
-def test_fast_flag_parsing(raw, expected):
-    assert _read_fast_flag({"BLOGCODE_FAST": raw}) is expected
-    assert _read_fast_flag({}) is False
+def test_full_flag_parsing(raw, expected):
+    assert read_full_flag({"BLOGCODE_FULL": raw}) is expected
+    assert read_full_flag({}) is False          # the default is the published book
 
 
-def test_fast_flag_rejects_garbage():
-    with pytest.raises(ValueError, match="BLOGCODE_FAST"):
-        _read_fast_flag({"BLOGCODE_FAST": "maybe"})
+def test_full_flag_rejects_garbage_and_the_retired_switch():
+    with pytest.raises(ValueError, match="BLOGCODE_FULL"):
+        read_full_flag({"BLOGCODE_FULL": "maybe"})
+    with pytest.raises(ValueError, match="BLOGCODE_FAST is no longer read.*BLOGCODE_FULL=1"):
+        read_full_flag({"BLOGCODE_FAST": "0"})
+
+
+def test_settings_report_says_which_settings(monkeypatch):
+    monkeypatch.setattr(blogcode, "FAST", True)
+    assert settings_report().startswith("published settings") and "BLOGCODE_FULL=1" in settings_report()
+    monkeypatch.setattr(blogcode, "FAST", False)
+    assert settings_report().startswith("full settings")
 
 
 def test_fast_or_full_follows_flag(monkeypatch):

@@ -4,10 +4,15 @@
   ``model.fit`` at a given batch size and optimizer (``train_setting``), with its
   loss curve (``WindowedLoss``) and validation accuracy (``EpochAccuracy``);
 * ``embedding_after_adam``: Adam on an embedding table from whole batches or from
-  accumulated micro-batches (where a repeated word makes the two differ).
+  accumulated micro-batches (where a repeated word makes the two differ);
+* the recorded full runs (``blogcode.runs``): ``mnist``, the article's experiment
+  over several seeds, and ``batchnorm``, the five BN runs of ``batchnorm_comparison``
+  over several seeds. The chapter loads them from ``results/accumulation/``.
 """
 
 from __future__ import annotations
+
+import time
 
 import keras
 import numpy as np
@@ -15,8 +20,10 @@ import tensorflow as tf
 
 from blogcode import checks
 from blogcode.optimizers.accumulation import GradientAccumulation
+from blogcode.runs import experiment
 
-__all__ = ["article_mlp", "WindowedLoss", "EpochAccuracy", "train_setting", "embedding_after_adam"]
+__all__ = ["article_mlp", "WindowedLoss", "EpochAccuracy", "train_setting", "embedding_after_adam",
+           "MNIST_SETTINGS", "BN_COLUMNS", "mnist", "batchnorm"]
 
 
 def article_mlp(seed: int, input_dim: int = 784, hidden: int = 512, dropout: float = 0.2,
@@ -149,3 +156,87 @@ def embedding_after_adam(batches, micro_batches: int):
             opt.apply(grads, [table])
         moved.append(np.flatnonzero(np.any(table.numpy() != before, axis=1)).tolist())
     return table.numpy(), moved, grads[0]
+
+
+# ----------------------------------------------------------- recorded full runs
+#: The article's three settings: (batch size, accumulation steps) with Adam.
+MNIST_SETTINGS = {"batch 1": (1, 1), "batch 1 × 100 accumulated": (1, 100), "batch 100": (100, 1)}
+
+
+def _spread(values) -> dict:
+    values = np.asarray(values, dtype=np.float64)
+    return {"mean": float(values.mean()), "std": float(values.std(ddof=1)) if values.size > 1 else 0.0,
+            "min": float(values.min()), "max": float(values.max())}
+
+
+@experiment(chapter="accumulation", name="mnist",
+            full=dict(seeds=[6794, 1, 2], n_train=4000, epochs=20, log_every=2000),
+            fast=dict(seeds=[6794], n_train=600, epochs=2, log_every=100),
+            rtol=0.0, atol=0.03, compare=("summary",))
+def mnist(settings: dict, progress) -> dict:
+    """The article's experiment (``MNIST_SETTINGS``) on the first ``n_train`` of
+    ``load_mnist_5k(seed=0)``, validated on its last 1,000 digits, once per seed.
+
+    Returns, per setting, each seed's loss curve, epoch losses, validation
+    accuracies and wall time, and a summary over the seeds (mean, std, min, max of
+    the last and lowest epoch loss and of the last and best validation accuracy).
+    ``compare`` holds only the summary, within 0.03: training on another machine
+    differs in its rounding, not in what it shows.
+    """
+    from blogcode.data import load_mnist_5k
+
+    images, labels = load_mnist_5k(seed=0)
+    train = images[:settings["n_train"]], labels[:settings["n_train"]]
+    validation = images[4000:], labels[4000:]
+    runs = {name: [] for name in MNIST_SETTINGS}
+    for seed in progress(settings["seeds"], desc="seeds"):
+        for name, (batch_size, steps) in MNIST_SETTINGS.items():
+            optimizer = keras.optimizers.Adam()
+            if steps > 1:
+                optimizer = GradientAccumulation(optimizer, steps)
+            start = time.perf_counter()
+            r = train_setting(optimizer, batch_size, train, validation, epochs=settings["epochs"], seed=seed,
+                              log_every=settings["log_every"], verbose=0)
+            runs[name].append({"seed": seed, "samples": r["samples"].tolist(), "loss": r["loss"].tolist(),
+                               "epoch loss": [float(v) for v in r["epoch loss"]],
+                               "val accuracy": r["val accuracy"], "seconds": time.perf_counter() - start})
+    summary = {name: {
+        "last epoch loss": _spread([r["epoch loss"][-1] for r in rs]),
+        "lowest epoch loss": _spread([min(r["epoch loss"]) for r in rs]),
+        "last val accuracy": _spread([r["val accuracy"][-1] for r in rs]),
+        "best val accuracy": _spread([max(r["val accuracy"]) for r in rs]),
+    } for name, rs in runs.items()}
+    return {"runs": runs, "summary": summary}
+
+
+#: The numeric columns of ``batchnorm_comparison``'s rows.
+BN_COLUMNS = ("weights vs large batch", "weights vs accumulated", "moving mean", "moving variance",
+              "validation probabilities", "validation accuracy")
+
+
+@experiment(chapter="accumulation", name="batchnorm",
+            full=dict(seeds=[6794, 1, 2, 3, 4], micro_batch=8, steps=8, updates=60),
+            fast=dict(seeds=[6794], micro_batch=8, steps=4, updates=10),
+            rtol=0.0, atol=0.02, compare=("summary",))
+def batchnorm(settings: dict, progress) -> dict:
+    """``batchnorm_comparison`` (the five BN runs) on ``load_mnist_5k(seed=0)``
+    (first 4,000 digits to train, last 1,000 to validate), once per seed.
+
+    Returns each seed's rows and, per run, the mean, std, min and max over the seeds
+    of every column in ``BN_COLUMNS``.
+    """
+    from blogcode.accumulation.batchnorm import batchnorm_comparison
+    from blogcode.data import load_mnist_5k
+
+    images, labels = load_mnist_5k(seed=0)
+    train, validation = (images[:4000], labels[:4000]), (images[4000:], labels[4000:])
+    per_seed = []
+    for seed in progress(settings["seeds"], desc="seeds"):
+        rows = batchnorm_comparison(train, validation, micro_batch=settings["micro_batch"], steps=settings["steps"],
+                                    updates=settings["updates"], seed=seed)
+        per_seed.append({"seed": seed, "rows": [{k: (v if k == "run" else float(v)) for k, v in r.items()}
+                                                for r in rows]})
+    names = [r["run"] for r in per_seed[0]["rows"]]
+    summary = {name: {col: _spread([s["rows"][i][col] for s in per_seed]) for col in BN_COLUMNS}
+               for i, name in enumerate(names)}
+    return {"per_seed": per_seed, "summary": summary}

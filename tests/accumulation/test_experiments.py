@@ -97,3 +97,54 @@ def test_embedding_after_adam_differs_only_with_repeated_words():
 def test_rejects_bad_arguments(call, err, word):
     with pytest.raises(err, match=word):
         call()
+
+
+def _no_progress(items, desc=None):
+    return items
+
+
+def test_mnist_recorded_run_trains_every_setting_per_seed_and_summarises():
+    from blogcode.accumulation.experiments import MNIST_SETTINGS, mnist
+
+    out = mnist({"seeds": [0, 1], "n_train": 200, "epochs": 2, "log_every": 100}, _no_progress)
+    assert set(out["runs"]) == set(MNIST_SETTINGS) == set(out["summary"])
+    for name, runs in out["runs"].items():
+        assert [r["seed"] for r in runs] == [0, 1]
+        for r in runs:
+            assert len(r["epoch loss"]) == 2 and len(r["val accuracy"]) == 2 and r["seconds"] > 0
+            assert all(np.isfinite(r["loss"])) and r["samples"][-1] <= 400
+        last = [r["val accuracy"][-1] for r in runs]
+        s = out["summary"][name]["last val accuracy"]
+        assert s["mean"] == pytest.approx(np.mean(last)) and s["std"] == pytest.approx(np.std(last, ddof=1))
+        assert s["min"] == min(last) and s["max"] == max(last)
+        lowest = out["summary"][name]["lowest epoch loss"]["mean"]
+        assert lowest == pytest.approx(np.mean([min(r["epoch loss"]) for r in runs]))
+    # accumulation over 100 single samples makes 1 update per 100 samples, like batch 100
+    acc, big = out["runs"]["batch 1 × 100 accumulated"][0], out["runs"]["batch 100"][0]
+    assert abs(acc["epoch loss"][0] - big["epoch loss"][0]) < 0.5
+
+
+def test_batchnorm_recorded_run_summarises_the_five_runs_over_seeds():
+    from blogcode.accumulation.experiments import BN_COLUMNS, batchnorm
+
+    out = batchnorm({"seeds": [0, 3], "micro_batch": 4, "steps": 2, "updates": 3}, _no_progress)
+    assert [s["seed"] for s in out["per_seed"]] == [0, 3]
+    names = [r["run"] for r in out["per_seed"][0]["rows"]]
+    assert len(names) == 5 and list(out["summary"]) == names
+    for i, name in enumerate(names):
+        for col in BN_COLUMNS:
+            values = [s["rows"][i][col] for s in out["per_seed"]]
+            assert out["summary"][name][col]["mean"] == pytest.approx(np.mean(values))
+    # the two accumulated runs train identically whatever BN does with its statistics
+    for s in out["per_seed"]:
+        assert s["rows"][1]["weights vs accumulated"] <= 1e-6
+
+
+def test_the_recorded_runs_are_declared_for_the_chapter():
+    from blogcode import runs
+
+    found = runs.discover()
+    for key in ("accumulation/mnist", "accumulation/batchnorm"):
+        exp = found[key]
+        assert exp.compare == ("summary",) and len(exp.full["seeds"]) >= 3
+        assert exp.module == "blogcode.accumulation.experiments"
