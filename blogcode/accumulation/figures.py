@@ -6,7 +6,8 @@
   computed by ``blogcode.accumulation.schedules.schedule_steps``; the static
   explorer and the live widget (``blogcode.accumulation.widgets``) both draw it;
 * ``three_runs_figure``: the matplotlib figure of the article's experiment
-  (training loss and validation accuracy of batch 1, 1 × 100 accumulated, 100).
+  (training loss and validation accuracy of batch 1, 1 × 100 accumulated, 100);
+* ``recorded_runs_figure``: the same for the recorded full run, over several seeds.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from blogcode import checks
 from blogcode.accumulation.schedules import default_schedule, schedule_steps
 
 __all__ = ["schedule_traces", "schedule_layout", "schedule_title", "schedule_figure", "three_runs_figure",
-           "RUN_COLOURS", "RUN_STYLES"]
+           "recorded_runs_figure", "RUN_COLOURS", "RUN_STYLES"]
 
 OURS_COLOUR, BUILTIN_COLOUR = "#2ca02c", "#d62728"
 #: Colour and line style of each run of the article's experiment.
@@ -108,5 +109,42 @@ def three_runs_figure(results: dict, epochs: int, log_every: int):
     ax_acc.set_ylabel("validation accuracy")
     ax_acc.set_xticks(np.arange(1, epochs + 1, max(1, epochs // 10)))
     ax_loss.legend(frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def recorded_runs_figure(runs: dict, log_every: int):
+    """The recorded article experiment over several seeds (``blogcode.accumulation.
+    experiments.mnist``'s ``runs``: setting -> one dict per seed): training loss over
+    samples seen (log scale, left) and validation accuracy per epoch (right), one thin
+    line per seed and the mean over the seeds in bold. Returns the matplotlib figure."""
+    import matplotlib.pyplot as plt
+
+    checks.nonempty(checks.instance_of(runs, "runs", dict), "runs")
+    log_every = checks.positive_int(log_every, "log_every")
+    for name, seeds in runs.items():
+        checks.nonempty(checks.instance_of(seeds, f"runs[{name!r}]", list), f"runs[{name!r}]")
+        if len({len(s["val accuracy"]) for s in seeds}) != 1 or len({len(s["loss"]) for s in seeds}) != 1:
+            raise ValueError(f"runs[{name!r}]: every seed must have the same epochs and loss windows")
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 3.8))
+    for name, seeds in runs.items():
+        colour, style = RUN_COLOURS.get(name), RUN_STYLES.get(name, "-")
+        samples = np.asarray(seeds[0]["samples"])
+        losses = np.array([s["loss"] for s in seeds])
+        accuracy = np.array([s["val accuracy"] for s in seeds])
+        epochs = np.arange(1, accuracy.shape[1] + 1)
+        for loss, acc in zip(losses, accuracy):
+            ax_loss.plot(samples, loss, style, color=colour, linewidth=0.6, alpha=0.45)
+            ax_acc.plot(epochs, acc, style, color=colour, linewidth=0.6, alpha=0.45)
+        ax_loss.plot(samples, losses.mean(axis=0), style, color=colour, linewidth=2,
+                     label=f"{name} (mean of {len(seeds)} seeds)")
+        ax_acc.plot(epochs, accuracy.mean(axis=0), style, marker="o", markersize=3, color=colour, linewidth=2,
+                    label=name)
+    ax_loss.set_yscale("log")
+    ax_loss.set_xlabel("training samples seen")
+    ax_loss.set_ylabel(f"training loss (mean over {log_every} samples)")
+    ax_acc.set_xlabel("epoch")
+    ax_acc.set_ylabel("validation accuracy")
+    ax_loss.legend(frameon=False, fontsize=8)
     fig.tight_layout()
     return fig

@@ -9,7 +9,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from blogcode.accumulation.figures import (schedule_figure, schedule_layout, schedule_title,  # noqa: E402
-                                           schedule_traces, three_runs_figure)
+                                           recorded_runs_figure, schedule_traces, three_runs_figure)
 from blogcode.accumulation.schedules import default_schedule  # noqa: E402
 
 
@@ -48,14 +48,32 @@ def test_three_runs_figure():
     plt.close(fig)
 
 
+def test_recorded_runs_figure_draws_every_seed_and_their_mean():
+    seeds = [{**run(3), "loss": list(np.linspace(1.0, 0.1 * k, 4))} for k in (1, 2)]
+    runs = {"batch 1": seeds, "batch 100": seeds}
+    fig = recorded_runs_figure(runs, log_every=10)
+    ax_loss, ax_acc = fig.axes
+    assert len(ax_loss.get_lines()) == 2 * 3 and len(ax_acc.get_lines()) == 2 * 3   # 2 seeds + mean, per setting
+    mean = ax_loss.get_lines()[2]
+    assert mean.get_label() == "batch 1 (mean of 2 seeds)" and mean.get_linewidth() == 2
+    np.testing.assert_allclose(mean.get_ydata(), np.mean([s["loss"] for s in seeds], axis=0))
+    assert ax_loss.get_yscale() == "log"
+    plt.close(fig)
+
+
 @pytest.mark.parametrize("call, error, name", [
+    (lambda: recorded_runs_figure([], 10), TypeError, "runs"),
+    (lambda: recorded_runs_figure({}, 10), ValueError, "runs"),
+    (lambda: recorded_runs_figure({"batch 1": {}}, 10), TypeError, "runs"),
+    (lambda: recorded_runs_figure({"batch 1": [run(3), run(2)]}, 10), ValueError, "same epochs"),
+    (lambda: recorded_runs_figure({"batch 1": [run(3)]}, 0), ValueError, "log_every"),
     (lambda: three_runs_figure([], 3, 10), TypeError, "results"),
     (lambda: three_runs_figure({}, 3, 10), ValueError, "results"),
     (lambda: three_runs_figure({"batch 1": run(3)}, 2, 10), ValueError, "epochs"),
     (lambda: three_runs_figure({"batch 1": run(3)}, 3.0, 10), TypeError, "epochs"),
     (lambda: three_runs_figure({"batch 1": run(3)}, 3, 0), ValueError, "log_every"),
     (lambda: schedule_figure(default_schedule(), 0, 160), ValueError, "steps"),
-], ids=["results-type", "results-empty", "epochs-mismatch", "epochs-float", "log_every", "steps"])
+], ids=["runs-type", "runs-empty", "seeds-type", "seeds-mismatch", "runs-log_every", "results-type", "results-empty", "epochs-mismatch", "epochs-float", "log_every", "steps"])
 def test_bad_arguments_raise_naming_the_argument(call, error, name):
     with pytest.raises(error, match=name):
         call()
