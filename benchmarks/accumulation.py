@@ -27,7 +27,6 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 MEMORY_CHILD = """
 import json, sys

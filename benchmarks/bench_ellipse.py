@@ -18,9 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from blogcode.ellipse.experiments import compare_with_tabulation  # noqa: E402
 

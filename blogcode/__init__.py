@@ -1,7 +1,9 @@
 """Shared, tested code for *Scientific Spaces, Executable*.
 
-One module per topic; each module's docstring names the chapter that uses it.
-This package root holds what every chapter's first cell needs:
+Two layers: the shared modules here (and ``optimizers/``, ``runs/``) and one
+package per chapter (``blogcode.<chapter>``, named after ``book/<chapter>.md``);
+each module's docstring names the chapter that uses it. This package root holds
+what every chapter's first cell needs:
 
 * ``FULL`` and ``FAST`` (``FAST == not FULL``) -- which settings the chapters use,
   read once from the one switch, the environment variable ``BLOGCODE_FULL``.

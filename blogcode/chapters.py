@@ -3,8 +3,9 @@
 Each chapter re-creates one article of 苏剑林 (Su Jianlin)'s blog 科学空间
 (kexue.fm). The front page's table of articles is generated from
 :data:`CHAPTERS` (``book/_ext/chapter_table.py``); ``tests/test_chapters.py``
-checks that every chapter's header, ``_toc.yml``, ``references.bib`` and its
-``blogcode`` package agree with it; the browser tests look each chapter up on
+checks that every chapter's header, ``_toc.yml`` and ``references.bib`` agree
+with it, and ``tests/test_layout.py`` that every chapter has its package
+``blogcode.<slug>``; the browser tests look each chapter up on
 the search page by its ``search_word``. Adding a chapter starts here (README,
 "Adding a chapter").
 """

@@ -32,6 +32,9 @@ __all__ = [
     "instance_of",
     "nonempty",
     "strings",
+    "function",
+    "samples_pair",
+    "axes",
 ]
 
 
@@ -150,3 +153,29 @@ def strings(value, name: str) -> list[str]:
     for i, item in enumerate(items):
         string(item, f"{name}[{i}]")
     return items
+
+
+def function(value, name: str):
+    """``value`` if it can be called, else a ``TypeError`` naming ``name``."""
+    if not callable(value):
+        raise TypeError(f"{name} must be callable, got {_type_name(value)}")
+    return value
+
+
+def samples_pair(value, name: str) -> tuple:
+    """``value`` as ``(x, y)``: a pair (tuple or list) whose two parts hold the same
+    number of samples (a training or validation set)."""
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise TypeError(f"{name} must be a pair (x, y), got {_type_name(value)}")
+    x, y = value
+    if len(x) != len(y):
+        raise ValueError(f"{name}: x has {len(x)} samples, y has {len(y)}")
+    return x, y
+
+
+def axes(value, name: str = "ax"):
+    """``value`` if it is a matplotlib ``Axes`` (checked by what it can do, so this
+    module needs no matplotlib), else a ``TypeError`` naming ``name``."""
+    if not hasattr(value, "add_patch") or not hasattr(value, "annotate"):
+        raise TypeError(f"{name} must be a matplotlib Axes, got {_type_name(value)}")
+    return value

@@ -5,9 +5,10 @@ masks"). Two rules make the static pages explorable without a kernel:
 
 1. ``show_figure(fig)`` displays a plotly figure as a MIME bundle holding both
    the plotly JSON (JupyterLab draws it natively) and an HTML ``<div>`` that
-   relies on the page's single copy of plotly.js (the book loads
-   ``plotly.min.js`` once per page from ``_static``; see ``_config.yml``).
-   So the library is loaded once per page, not once per figure.
+   relies on the page's single copy of plotly.js (``book/_ext/page_scripts.py``
+   loads, once per page with figures, the smallest plotly.js bundle from ``_static``
+   that draws the page's trace types). So the library is loaded once per page, not
+   once per figure.
 2. ``stepped_figure(steps, ...)`` precomputes every slider position: each step
    is a list of traces, all steps are stored in one figure, and a plotly
    slider toggles which step is visible. Moving the slider needs no kernel.

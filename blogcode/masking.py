@@ -1,7 +1,8 @@
 """Padding masks and the operations that must respect them.
 
-Chapter: "Layers within layers, and masks" (article 6810). Reused by the
-sparse-attention, seq2seq and reading-comprehension chapters.
+Chapter: "Layers within layers, and masks" (book/masks.md, article 6810). Shared:
+the sparse-attention chapter (``blogcode.attention``) and the bidirectional-decoding
+chapter (``blogcode.bidecoder``) use it too.
 
 Conventions
 -----------

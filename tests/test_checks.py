@@ -90,3 +90,25 @@ def test_nonempty_and_strings():
     assert checks.strings(("a", "b"), "texts") == ["a", "b"]
     with pytest.raises(TypeError, match=r"^texts\[1\] must be a str"):
         checks.strings(["a", None], "texts")
+
+
+def test_function_samples_pair_and_axes():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    assert checks.function(len, "fn") is len
+    with pytest.raises(TypeError, match="fn must be callable, got int"):
+        checks.function(3, "fn")
+    x, y = checks.samples_pair(([1, 2], [0, 1]), "train")
+    assert (x, y) == ([1, 2], [0, 1])
+    with pytest.raises(TypeError, match=r"train must be a pair \(x, y\)"):
+        checks.samples_pair([1, 2, 3], "train")
+    with pytest.raises(ValueError, match="validation: x has 2 samples, y has 1"):
+        checks.samples_pair(([1, 2], [0]), "validation")
+    fig, ax = plt.subplots()
+    assert checks.axes(ax) is ax
+    with pytest.raises(TypeError, match="ax_loss must be a matplotlib Axes, got Figure"):
+        checks.axes(fig, "ax_loss")
+    plt.close(fig)

@@ -1,7 +1,7 @@
 """Where code is filed: the rules of README's "Layout", as tests.
 
-``blogcode`` has two layers. The shared layer (``blogcode/*.py`` and
-``blogcode/optimizers/``) is what several chapters use; each chapter has one
+``blogcode`` has two layers. The shared layer (``blogcode/*.py``,
+``blogcode/optimizers/`` and ``blogcode/runs/``) is what several chapters use; each chapter has one
 package named after its ``book/`` file, built from the same files. Shared code
 never imports a chapter package, and a chapter package imports only the shared
 layer (and itself). Every module is at most ``MAX_LINES`` long and has its test
@@ -73,7 +73,7 @@ def test_imports_respect_the_two_layers(path):
 def test_every_package_is_a_chapter_or_shared():
     packages = {p.name for p in PACKAGE.iterdir() if p.is_dir() and p.name != "__pycache__"}
     assert packages == set(SLUGS) | SHARED_PACKAGES, (
-        "blogcode/ holds one package per chapter (named after its book/ file) and the shared optimizers/")
+        "blogcode/ holds one package per chapter (named after its book/ file) and the shared optimizers/ and runs/")
 
 
 @pytest.mark.parametrize("slug", SLUGS)
@@ -115,6 +115,14 @@ def test_every_test_file_mirrors_a_module():
         if "browser" in test.parts or (test.parent == ROOT / "tests" and test.name in BOOK_TESTS):
             continue
         assert test in expected, f"{test.relative_to(ROOT)} tests no module (tests/ mirrors blogcode/)"
+
+
+def test_imports_are_absolute():
+    """The layer test reads absolute imports; a relative one would slip past it."""
+    for path in modules():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            assert not (isinstance(node, ast.ImportFrom) and node.level > 0), (
+                f"{dotted(path)} uses a relative import: write it as `from blogcode.... import ...`")
 
 
 def test_no_private_name_crosses_a_module():

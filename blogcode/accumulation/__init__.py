@@ -12,8 +12,10 @@ itself, ``GradientAccumulation``, is shared and lives in
 * ``schedules``: which step a learning-rate schedule sees under accumulation
   (ours against Keras' built-in);
 * ``experiments``: the article's MNIST experiment (its MLP, the training runs and
-  their loss and accuracy curves);
+  their loss and accuracy curves), Adam on an embedding table under accumulation
+  (``embedding_after_adam``), and the recorded full runs ``mnist`` and
+  ``batchnorm`` (several seeds each, ``results/accumulation/``);
 * ``figures``: the schedule explorer's plotly figure and the experiment's
-  matplotlib figure;
+  matplotlib figures (one live run; a recorded run over its seeds);
 * ``widgets``: the schedule explorer and its live widget.
 """

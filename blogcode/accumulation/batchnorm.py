@@ -205,12 +205,7 @@ def batchnorm_comparison(train, validation, micro_batch: int, steps: int, update
     seed = checks.integer(seed, "seed", minimum=0)
     learning_rate = checks.positive_real(learning_rate, "learning_rate")
     momentum = checks.real(momentum, "momentum", minimum=0.0, maximum=1.0, exclusive_maximum=True)
-    for data, name in ((train, "train"), (validation, "validation")):
-        if not isinstance(data, (tuple, list)) or len(data) != 2:
-            raise TypeError(f"{name} must be a pair (x, y), got {type(data).__name__}")
-        if len(data[0]) != len(data[1]):
-            raise ValueError(f"{name}: x has {len(data[0])} samples, y has {len(data[1])}")
-    (x, y), (x_val, y_val) = train, validation
+    (x, y), (x_val, y_val) = checks.samples_pair(train, "train"), checks.samples_pair(validation, "validation")
     n = micro_batch * steps * updates
     if len(x) < n:
         raise ValueError(f"train has {len(x)} samples; micro_batch * steps * updates needs {n}")

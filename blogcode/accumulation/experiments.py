@@ -21,6 +21,7 @@ import tensorflow as tf
 from blogcode import checks
 from blogcode.optimizers.accumulation import GradientAccumulation
 from blogcode.runs import experiment
+from blogcode.stats import seed_spread
 
 __all__ = ["article_mlp", "WindowedLoss", "EpochAccuracy", "train_setting", "embedding_after_adam",
            "MNIST_SETTINGS", "BN_COLUMNS", "mnist", "batchnorm"]
@@ -95,16 +96,6 @@ class EpochAccuracy(keras.callbacks.Callback):
         print(f"  epoch {epoch + 1}: validation accuracy {self.accuracy[-1]:.4f}")
 
 
-def _pair(data, name):
-    """``(x, y)`` with as many labels as samples."""
-    if not isinstance(data, (tuple, list)) or len(data) != 2:
-        raise TypeError(f"{name} must be a pair (x, y), got {type(data).__name__}")
-    x, y = data
-    if len(x) != len(y):
-        raise ValueError(f"{name}: x has {len(x)} samples, y has {len(y)}")
-    return x, y
-
-
 def train_setting(optimizer, batch_size: int, train, validation, epochs: int, seed: int,
                   log_every: int = 500, verbose: int = 2) -> dict:
     """Train ``article_mlp`` with ``model.fit`` and return its loss curve and
@@ -118,7 +109,7 @@ def train_setting(optimizer, batch_size: int, train, validation, epochs: int, se
     batch_size, epochs = checks.positive_int(batch_size, "batch_size"), checks.positive_int(epochs, "epochs")
     log_every = checks.positive_int(log_every, "log_every")
     verbose = checks.one_of(verbose, "verbose", (0, 1, 2, "auto"))
-    (x, y), (x_val, y_val) = _pair(train, "train"), _pair(validation, "validation")
+    (x, y), (x_val, y_val) = checks.samples_pair(train, "train"), checks.samples_pair(validation, "validation")
     model = article_mlp(seed, input_dim=x.shape[1])
     model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy",
                   steps_per_execution=max(1, log_every // batch_size))
@@ -163,12 +154,6 @@ def embedding_after_adam(batches, micro_batches: int):
 MNIST_SETTINGS = {"batch 1": (1, 1), "batch 1 × 100 accumulated": (1, 100), "batch 100": (100, 1)}
 
 
-def _spread(values) -> dict:
-    values = np.asarray(values, dtype=np.float64)
-    return {"mean": float(values.mean()), "std": float(values.std(ddof=1)) if values.size > 1 else 0.0,
-            "min": float(values.min()), "max": float(values.max())}
-
-
 @experiment(chapter="accumulation", name="mnist",
             full=dict(seeds=[6794, 1, 2], n_train=4000, epochs=20, log_every=2000),
             fast=dict(seeds=[6794], n_train=600, epochs=2, log_every=100),
@@ -201,10 +186,10 @@ def mnist(settings: dict, progress) -> dict:
                                "epoch loss": [float(v) for v in r["epoch loss"]],
                                "val accuracy": r["val accuracy"], "seconds": time.perf_counter() - start})
     summary = {name: {
-        "last epoch loss": _spread([r["epoch loss"][-1] for r in rs]),
-        "lowest epoch loss": _spread([min(r["epoch loss"]) for r in rs]),
-        "last val accuracy": _spread([r["val accuracy"][-1] for r in rs]),
-        "best val accuracy": _spread([max(r["val accuracy"]) for r in rs]),
+        "last epoch loss": seed_spread([r["epoch loss"][-1] for r in rs]),
+        "lowest epoch loss": seed_spread([min(r["epoch loss"]) for r in rs]),
+        "last val accuracy": seed_spread([r["val accuracy"][-1] for r in rs]),
+        "best val accuracy": seed_spread([max(r["val accuracy"]) for r in rs]),
     } for name, rs in runs.items()}
     return {"runs": runs, "summary": summary}
 
@@ -237,6 +222,6 @@ def batchnorm(settings: dict, progress) -> dict:
         per_seed.append({"seed": seed, "rows": [{k: (v if k == "run" else float(v)) for k, v in r.items()}
                                                 for r in rows]})
     names = [r["run"] for r in per_seed[0]["rows"]]
-    summary = {name: {col: _spread([s["rows"][i][col] for s in per_seed]) for col in BN_COLUMNS}
+    summary = {name: {col: seed_spread([s["rows"][i][col] for s in per_seed]) for col in BN_COLUMNS}
                for i, name in enumerate(names)}
     return {"per_seed": per_seed, "summary": summary}

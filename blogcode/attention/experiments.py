@@ -4,7 +4,9 @@ Chapter: "Born to save: from standard attention to sparse attention"
 (book/attention.md, article 6853). ``time_forms`` is the quick in-notebook
 timing (``benchmarks/attention.py`` is the careful one); ``marker_task`` and
 ``marker_model`` are the synthetic task on which local attention fails and
-sparse attention succeeds, and ``train_marker_model`` trains one model on it.
+sparse attention succeeds, and ``train_marker_model`` trains one model on it;
+``marker`` is the recorded full run of that comparison over several seeds
+(``blogcode.runs``, ``results/attention/marker.json``).
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ import keras
 import numpy as np
 
 from blogcode import checks, set_seed
+from blogcode.runs import experiment
+from blogcode.stats import seed_spread
 from blogcode.attention.layers import (AtrousSelfAttention, LocalSelfAttention, MultiHeadSelfAttention,
                                        SparseSelfAttention)
 
-__all__ = ["time_forms", "marker_task", "marker_model", "train_marker_model"]
+__all__ = ["time_forms", "marker_task", "marker_model", "train_marker_model", "marker"]
 
 
 def time_forms(forms: dict, lengths, depth: int = 32, batch: int = 1, repeat: int = 3, seed: int = 0) -> dict:
@@ -132,3 +136,31 @@ def _marker_split(split, name: str):
     if tokens.ndim != 2 or tokens.shape != labels.shape:
         raise ValueError(f"{name}: tokens and labels must be 2-D arrays of one shape")
     return tokens, labels
+
+
+@experiment(chapter="attention", name="marker",
+            full=dict(seeds=[6853, 1, 2, 3, 4], n=64, k=4, train_size=2000, test_size=400, learning_rate=3e-3,
+                      epochs=6, batch_size=50),
+            fast=dict(seeds=[6853], n=32, k=4, train_size=400, test_size=400, learning_rate=1e-2,
+                      epochs=6, batch_size=50),
+            rtol=0.0, atol=0.05, compare=("summary",))
+def marker(settings: dict, progress) -> dict:
+    """The local model against the sparse one on ``marker_task`` (training data seed
+    0, test data seed 1, as in the chapter), once per model seed in ``seeds``.
+
+    Returns each seed's test and per-epoch training accuracies of both models and a
+    summary: mean, std, min and max over the seeds of each model's test accuracy
+    and of the sparse model's lead over the local one.
+    """
+    train = marker_task(settings["n"], settings["train_size"], seed=0)
+    test = marker_task(settings["n"], settings["test_size"], seed=1)
+    per_seed = []
+    for seed in progress(settings["seeds"], desc="seeds"):
+        row = {"seed": seed}
+        for kind in ("local", "sparse"):
+            row[kind] = train_marker_model(kind, train, test, settings["k"], settings["learning_rate"],
+                                           epochs=settings["epochs"], batch_size=settings["batch_size"], seed=seed)
+        per_seed.append(row)
+    summary = {kind: seed_spread([r[kind]["test_accuracy"] for r in per_seed]) for kind in ("local", "sparse")}
+    summary["sparse lead"] = seed_spread([r["sparse"]["test_accuracy"] - r["local"]["test_accuracy"] for r in per_seed])
+    return {"per_seed": per_seed, "summary": summary}

@@ -9,7 +9,6 @@ explorer and the live widget of :mod:`blogcode.bidecoder.widgets`.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
 
 import numpy as np
 import plotly.graph_objects as go
@@ -54,23 +53,13 @@ def _box(ax, x, y, w, h, text, colour, fontsize=9):
     ax.text(x, y, text, ha="center", va="center", fontsize=fontsize)
 
 
-def _check_axes(ax):
-    if not hasattr(ax, "add_patch") or not hasattr(ax, "annotate"):
-        raise TypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
-    return ax
-
-
-def _callable(value, name: str):
-    return checks.instance_of(value, name, Callable, "callable")
-
-
 def _arrow(ax, start, end, colour="0.3", style="-|>", **kw):
     ax.annotate("", xy=end, xytext=start, arrowprops=dict(arrowstyle=style, color=colour, lw=1.2, **kw))
 
 
 def draw_architecture(ax) -> None:
     """The model: encoder, two decoders, their attentions and the shared head."""
-    _check_axes(ax)
+    checks.axes(ax, "ax")
     ax.set_xlim(0, 10)
     ax.set_ylim(0, 6)
     ax.axis("off")
@@ -106,7 +95,7 @@ def draw_leakage(ax, sentence: str = "北京欢迎你", query: int | None = None
     position ``query`` (default: the last) while attending to R2L positions
     <= query, whose inputs already contain the gold token. Returns which R2L
     input positions hold it."""
-    _check_axes(ax)
+    checks.axes(ax, "ax")
     n = len(checks.string(sentence, "sentence"))
     if n < 2:
         raise ValueError(f"sentence must have at least two characters, got {sentence!r}")
@@ -147,7 +136,7 @@ def draw_training_curves(ax, curves: dict, width: int) -> None:
     alone against the L2R + R2L sums of the causal and the fully leaky models
     (``curves[mode] = {"l2r": [...], "r2l": [...]}`` from ``train_seq2seq``),
     smoothed over ``width`` steps, log scale."""
-    _check_axes(ax)
+    checks.axes(ax, "ax")
     checks.instance_of(curves, "curves", dict)
     missing = [m for m in ("none", "causal", "full") if m not in curves]
     if missing:
@@ -171,7 +160,7 @@ def draw_position_accuracy(axes, predictions: dict, references, positions: int) 
     if len(axes) != 2:
         raise ValueError(f"axes must be two matplotlib Axes, got {len(axes)}")
     for ax in axes:
-        _check_axes(ax)
+        checks.axes(ax, "ax")
     checks.instance_of(predictions, "predictions", dict)
     positions = checks.positive_int(positions, "positions")
     missing = [name for name in POSITION_DECODERS if name not in predictions]
@@ -204,7 +193,7 @@ def beam_step_traces(snapshot: dict, decode) -> list:
     checks.instance_of(snapshot, "snapshot", dict, "a dict with 'l2r' and 'r2l' beams")
     if not {"l2r", "r2l"} <= set(snapshot):
         raise ValueError(f"snapshot must have 'l2r' and 'r2l' entries, got {sorted(snapshot)}")
-    _callable(decode, "decode")
+    checks.function(decode, "decode")
     traces = []
     for name, colour in (("l2r", "#e6550d"), ("r2l", "#31a354")):
         state = snapshot[name]

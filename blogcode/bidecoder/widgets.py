@@ -10,7 +10,6 @@ widget's view of one (input, step) setting.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 
 import numpy as np
 import plotly.graph_objects as go
@@ -25,10 +24,6 @@ from blogcode.widgets import LiveView, LiveWidget
 __all__ = ["beam_explorer", "beam_view", "beam_live_widget"]
 
 
-def _callable(value, name: str):
-    return checks.instance_of(value, name, Callable, "callable")
-
-
 def _check_recorded(result) -> BidirectionalResult:
     checks.instance_of(result, "result", BidirectionalResult)
     if not result.trace:
@@ -40,7 +35,7 @@ def beam_explorer(result, decode, row: int = 0, title: str = "Bidirectional beam
     """Static explorer over a search run with ``record=True``: one slider step
     per decoding step, both directions' beams (path text and score)."""
     checks.instance_of(result, "result", BidirectionalResult)
-    _callable(decode, "decode")
+    checks.function(decode, "decode")
     row = checks.integer(row, "row")
     checks.string(title, "title")
     if not result.trace:
@@ -68,7 +63,7 @@ def beam_view(result, decode, step: int = 0, title: str = "") -> LiveView:
     """Both directions' beams (path text and score) of input 0 of a recorded
     search after ``step`` tokens (the last step if the search ended sooner)."""
     _check_recorded(result)
-    _callable(decode, "decode")
+    checks.function(decode, "decode")
     step = checks.integer(step, "step", minimum=0)
     checks.string(title, "title")
     shown = min(step, len(result.trace) - 1)
@@ -90,10 +85,10 @@ def beam_live_widget(search, sources: dict, decode, max_step: int = 12) -> LiveW
     on one input; each input is searched once."""
     import ipywidgets as w
 
-    _callable(search, "search")
+    checks.function(search, "search")
     checks.instance_of(sources, "sources", dict, "a dict name -> source")
     checks.nonempty(sources, "sources")
-    _callable(decode, "decode")
+    checks.function(decode, "decode")
     max_step = checks.positive_int(max_step, "max_step")
     cache = {}
 

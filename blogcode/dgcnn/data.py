@@ -360,7 +360,7 @@ class CharWordEncoder:
 def training_arrays(records, encoder: CharWordEncoder, question_maxlen: int, passage_maxlen: int):
     """One example per (question, passage) pair: ``(inputs, labels)`` with inputs
     ``[q_chars, q_words, p_chars, p_words]`` and labels ``(n, passage_maxlen, 2)``
-    from :func:`blogcode.dgcnn.label_spans`."""
+    from :func:`label_spans`."""
     checks.instance_of(encoder, "encoder", CharWordEncoder)
     question_maxlen = checks.positive_int(question_maxlen, "question_maxlen")
     passage_maxlen = checks.positive_int(passage_maxlen, "passage_maxlen")

@@ -20,12 +20,6 @@ __all__ = ["draw_architecture", "draw_receptive_field", "draw_learning_curves", 
            "error_traces"]
 
 
-def _check_axes(ax):
-    if not hasattr(ax, "add_patch") or not hasattr(ax, "annotate"):
-        raise TypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
-    return ax
-
-
 def _box(ax, x, y, text, color, w=0.36, h=0.07):
     import matplotlib.pyplot as plt
 
@@ -40,7 +34,7 @@ def _arrow(ax, x0, y0, x1, y1):
 def draw_architecture(ax) -> None:
     """DGCNN as released in 2019: the question and passage columns, the shared
     embedding, the question vector concatenated twice, the three heads."""
-    _check_axes(ax)
+    checks.axes(ax, "ax")
     ax.set_xlim(0, 1.32), ax.set_ylim(0, 1.02), ax.axis("off")
     q, p = 0.22, 0.82
     rows_q = [(0.95, "question: chars + word vectors", "#eeeeee"), (0.83, "MixEmbedding (shared)", "#c6dbef"),
@@ -82,7 +76,7 @@ def draw_receptive_field(axes, influence: dict, schedules: dict) -> None:
     if missing:
         raise ValueError(f"influence lacks the schedules {missing}")
     for ax, (name, rates) in zip(axes, schedules.items()):
-        _check_axes(ax)
+        checks.axes(ax, "ax")
         rows = np.asarray(influence[name])
         if rows.ndim != 2 or rows.shape[0] != len(rates):
             raise ValueError(f"influence[{name!r}] must have one row per block ({len(rates)}), got {rows.shape}")
@@ -103,8 +97,8 @@ def draw_receptive_field(axes, influence: dict, schedules: dict) -> None:
 def draw_learning_curves(ax_loss, ax_score, history: dict) -> None:
     """The training focal loss (``ax_loss``) and the dev accuracy, F1 and final
     score (``ax_score``) per epoch, from ``train_dgcnn``'s history."""
-    _check_axes(ax_loss)
-    _check_axes(ax_score)
+    checks.axes(ax_loss, "ax_loss")
+    checks.axes(ax_score, "ax_score")
     checks.instance_of(history, "history", dict)
     missing = [k for k in ("loss", "accuracy", "f1", "final") if k not in history]
     if missing:

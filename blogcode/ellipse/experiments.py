@@ -6,7 +6,7 @@
   steps (the convergence figure);
 * :func:`tabulation` -- the recorded full run of both, below.
 
-``tabulation``: the elliptic-integral method (``blogcode.ellipse.glue``) against our
+``tabulation``: the elliptic-integral method (``blogcode.ellipse.gluing.glue``) against our
 re-creation of the article's tabulation (``tabulated_glue``) at the article's step
 ``1e-6``, as in the chapter's section "The article's tabulation, side by side", plus
 the tabulation's errors over a range of grid steps (the convergence figure). The

@@ -86,14 +86,6 @@ def word_trajectories(make_optimizer: Callable, steps: int = 8) -> np.ndarray:
     return np.array(distance)
 
 
-def _pair(data, name):
-    if not isinstance(data, (tuple, list)) or len(data) != 2:
-        raise TypeError(f"{name} must be a pair (x, y), got {type(data).__name__}")
-    if len(data[0]) != len(data[1]):
-        raise ValueError(f"{name}: x has {len(data[0])} samples, y has {len(data[1])}")
-    return data
-
-
 def digit_model() -> keras.Model:
     """784 -> 128 ReLU -> 10 logits: the MNIST network of the Lookahead experiment."""
     return keras.Sequential([keras.Input((784,)), keras.layers.Dense(128, activation="relu"), keras.layers.Dense(10)])
@@ -103,7 +95,7 @@ def train_digits(optimizer, callbacks: Sequence = (), *, train, validation, epoc
     """Train ``digit_model`` (initial weights from ``seed``) on ``train = (x, y)`` at
     batch 32, validating on ``validation`` after every epoch; returns Keras' history."""
     checks.instance_of(optimizer, "optimizer", keras.optimizers.Optimizer, "a keras.optimizers.Optimizer")
-    (x, y), validation = _pair(train, "train"), _pair(validation, "validation")
+    (x, y), validation = checks.samples_pair(train, "train"), checks.samples_pair(validation, "validation")
     epochs, seed = positive_int(epochs, "epochs"), checks.integer(seed, "seed", minimum=0)
     set_seed(seed)
     model = digit_model()

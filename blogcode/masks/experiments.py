@@ -1,4 +1,4 @@
-"""A small padded tagging task for the chapter "Masks and layers within layers"
+"""A small padded tagging task for the chapter "Layers within layers, and masks"
 (``book/masks.md``): does aligning the backward RNN change what a model learns?
 
 The task needs right-to-left context at every real token: the label of token

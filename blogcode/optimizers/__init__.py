@@ -5,6 +5,8 @@
 - :mod:`blogcode.optimizers.lookahead` and :mod:`blogcode.optimizers.lazy`: ``Lookahead``
   and ``LazyOptimizer`` (chapter "Two optimizer wrappers", book/lookahead.md).
 - :mod:`blogcode.optimizers.radam`: ``RAdam``, which trains DGCNN (book/dgcnn.md).
+- :mod:`blogcode.optimizers.wrapper`: what the three wrappers share (delegation to the
+  inner optimizer, ``Untracked``).
 
 The optimizers themselves are importable from here; the chapters' helpers (training
 loops, demonstrations) from their submodules.

@@ -1,6 +1,6 @@
 """LazyOptimizer: update an embedding row only when its token is in the batch.
 
-Used by the chapter "Lookahead and LazyOptimizer" (book/lookahead.md, article 6869).
+Used by the chapter "Two optimizer wrappers: Lookahead and LazyOptimizer" (book/lookahead.md, article 6869).
 
 A momentum optimizer keeps moving an embedding row after its token has left the
 batch: the gradient of the row is zero, its momentum is not. ``LazyOptimizer``

@@ -1,6 +1,6 @@
 """Lookahead: k steps forward with any optimizer, then one step back.
 
-Used by the chapter "Lookahead and LazyOptimizer" (book/lookahead.md, article 6869;
+Used by the chapter "Two optimizer wrappers: Lookahead and LazyOptimizer" (book/lookahead.md, article 6869;
 the method is Zhang, Lucas, Hinton and Ba, 2019).
 
 ``Lookahead(optimizer, k=5, alpha=0.5)`` keeps a copy of the weights, the *slow*

@@ -2,7 +2,8 @@
 unknown parameter, then polished by shooting.
 
 Part of the rope chapter's code (``book/rope.md``); used through
-:func:`blogcode.rope.solve_rope` and :func:`blogcode.rope.rope_equilibria`.
+:func:`blogcode.rope.solver.solve_rope` and
+:func:`blogcode.rope.solver.rope_equilibria`.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """One end fixed, the other free: shooting back from every trial end position.
 
 Part of the rope chapter's code (``book/rope.md``); the search is used through
-:func:`blogcode.rope.solve_rope` and :func:`blogcode.rope.rope_equilibria`.
+:func:`blogcode.rope.solver.solve_rope` and
+:func:`blogcode.rope.solver.rope_equilibria`.
 """
 
 from __future__ import annotations

@@ -72,3 +72,18 @@ def test_train_marker_model_is_seeded_and_measures_accuracy():
     # Same seed, same model: equal up to any non-determinism of threaded CPU kernels.
     assert first["test_accuracy"] == pytest.approx(again["test_accuracy"], abs=0.05)
     assert first["train_accuracy"] == pytest.approx(again["train_accuracy"], abs=0.05)
+
+
+def test_marker_recorded_run_compares_both_models_per_seed():
+    from blogcode.attention.experiments import marker
+
+    settings = dict(seeds=[0, 1], n=16, k=2, train_size=60, test_size=40, learning_rate=1e-2, epochs=1,
+                    batch_size=20)
+    out = marker(settings, lambda items, desc=None: items)
+    assert [r["seed"] for r in out["per_seed"]] == [0, 1]
+    for r in out["per_seed"]:
+        for kind in ("local", "sparse"):
+            assert 0.0 <= r[kind]["test_accuracy"] <= 1.0 and len(r[kind]["train_accuracy"]) == 1
+    leads = [r["sparse"]["test_accuracy"] - r["local"]["test_accuracy"] for r in out["per_seed"]]
+    assert out["summary"]["sparse lead"]["mean"] == pytest.approx(np.mean(leads))
+    assert out["summary"]["local"]["min"] == min(r["local"]["test_accuracy"] for r in out["per_seed"])
