@@ -119,6 +119,7 @@ def recorded_runs_figure(runs: dict, log_every: int):
     samples seen (log scale, left) and validation accuracy per epoch (right), one thin
     line per seed and the mean over the seeds in bold. Returns the matplotlib figure."""
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     checks.nonempty(checks.instance_of(runs, "runs", dict), "runs")
     log_every = checks.positive_int(log_every, "log_every")
@@ -145,6 +146,7 @@ def recorded_runs_figure(runs: dict, log_every: int):
     ax_loss.set_ylabel(f"training loss (mean over {log_every} samples)")
     ax_acc.set_xlabel("epoch")
     ax_acc.set_ylabel("validation accuracy")
+    ax_acc.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax_loss.legend(frameon=False, fontsize=8)
     fig.tight_layout()
     return fig

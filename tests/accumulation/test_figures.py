@@ -58,6 +58,7 @@ def test_recorded_runs_figure_draws_every_seed_and_their_mean():
     assert mean.get_label() == "batch 1 (mean of 2 seeds)" and mean.get_linewidth() == 2
     np.testing.assert_allclose(mean.get_ydata(), np.mean([s["loss"] for s in seeds], axis=0))
     assert ax_loss.get_yscale() == "log"
+    assert all(float(x).is_integer() for x in ax_acc.get_xticks())   # epochs are whole numbers
     plt.close(fig)
 
 
