@@ -61,9 +61,8 @@ def omega_explorer(steps, *, title: str, max_others: int = 4, active: int = 0) -
 def rope_view(omega, g, length, end_x, end_y, free_end, *, start=(0.0, 0.0), max_others: int = 4) -> LiveView:
     """One setting of the live widget: the figure, its numbers and ``(main, others)``."""
     end = None if free_end else (end_x, end_y)
-    main, others = shown_equilibria(omega, g, length, start, end, modes=(1, 2))
-    kind = "free end" if end is None else f"ends {tuple(start)} and {tuple(end)}"
-    fig = solution_figure(main, others, max_others=max_others, title=f"Rotating rope, {kind}")
+    main, others = shown_equilibria(omega, g, length, start, end, modes=(1, 2))   # as rope_figure solves
+    fig = solution_figure(main, others, max_others=max_others)
     return LiveView(fig, "; ".join(numbers_lines(main, others)), (main, others))
 
 
