@@ -1,13 +1,16 @@
-"""The chapter's experiments: training DGCNN with dev scores after every epoch, and measuring receptive fields by gradient.
+"""The chapter's experiments: training DGCNN with dev scores after every epoch, measuring
+receptive fields by gradient, and the recorded dilated-vs-undilated comparison.
 
 Chapter: "DGCNN, a convolutional reading-comprehension model" (article 6906,
 book/dgcnn.md). The model is :func:`blogcode.dgcnn.model.build_dgcnn`; the loss and the
 weight average are in :mod:`blogcode.dgcnn.training`; the decoding and the Sogou metric
-in :mod:`blogcode.dgcnn.metric`.
+in :mod:`blogcode.dgcnn.metric`. ``dilation`` is the recorded full run
+(``blogcode.runs``, ``results/dgcnn/dilation.json``).
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 
@@ -16,13 +19,21 @@ import numpy as np
 
 from blogcode import checks, set_seed
 from blogcode.checks import positive_int
+from blogcode.dgcnn.data import (CharWordEncoder, build_cloze_questions, load_qa_records, split_records,
+                                 training_arrays, word_vector_index)
 from blogcode.dgcnn.layers import DilatedGatedConv1D
 from blogcode.dgcnn.metric import answer_questions, reference_answers, sogou_score
-from blogcode.dgcnn.model import input_influence
+from blogcode.dgcnn.model import build_dgcnn, input_influence
 from blogcode.dgcnn.training import WeightEMA, focal_loss
 from blogcode.optimizers.radam import RAdam
+from blogcode.runs import experiment
+from blogcode.stats import seed_spread
 
-__all__ = ["train_dgcnn", "influence_rows"]
+__all__ = ["train_dgcnn", "influence_rows", "cloze_data", "RATE_SCHEDULES", "dilation"]
+
+# The two encoders compared by ``dilation``: (question rates, passage rates). Same
+# number of blocks, hence the same parameters; receptive fields 65 and 13 characters.
+RATE_SCHEDULES = {"dilated": ((1, 2, 1), (1, 2, 4, 8, 16, 1)), "undilated": ((1, 1, 1), (1, 1, 1, 1, 1, 1))}
 
 
 def train_dgcnn(model, train_inputs, train_labels, dev_records, encoder, question_maxlen: int,
@@ -76,3 +87,103 @@ def influence_rows(rates, length: int = 101, channels: int = 8, seed: int = 0) -
         stack = keras.Sequential([keras.Input((None, channels))] + blocks[:depth])
         rows.append(input_influence(stack, x, position=length // 2))
     return np.array(rows)
+
+
+def cloze_data(train_questions=None, dev_questions=None, seed: int = 6906, dev_every: int = 3):
+    """The chapter's data, as its cells make it: the generated cloze questions
+    (``build_cloze_questions(seed=seed)``) read back through the JSON loader, every
+    ``dev_every``-th question dev, the first ``train_questions`` / ``dev_questions`` of each
+    (``None``: all), and a :class:`CharWordEncoder` (``min_count=2``) fitted on the training
+    questions and passages. Returns ``(train_records, dev_records, encoder, word_dim)``."""
+    counts = [None if n is None else positive_int(n, name)
+              for n, name in ((train_questions, "train_questions"), (dev_questions, "dev_questions"))]
+    seed = checks.integer(seed, "seed", minimum=0)
+    dev_every = checks.integer(dev_every, "dev_every", minimum=2)
+    records = load_qa_records(json.dumps(build_cloze_questions(seed=seed), ensure_ascii=False))
+    train_records, dev_records = split_records(records, dev_every=dev_every)
+    train_records, dev_records = train_records[:counts[0]], dev_records[:counts[1]]
+    _, word_dim = word_vector_index()
+    texts = [r["question"] for r in train_records] + [p["passage"] for r in train_records for p in r["passages"]]
+    return train_records, dev_records, CharWordEncoder(min_count=2).fit(texts), word_dim
+
+
+_DILATION_KEYS = ("seeds", "train_questions", "dev_questions", "hidden", "question_maxlen", "passage_maxlen",
+                  "epochs", "batch_size", "learning_rate", "ema_momentum", "examples")
+
+
+def _dilation_settings(settings) -> dict:
+    checks.instance_of(settings, "settings", dict)
+    missing = sorted(set(_DILATION_KEYS) - set(settings))
+    if missing:
+        raise ValueError(f"settings lacks {missing}")
+    seeds = [checks.integer(s, f"settings['seeds'][{i}]", minimum=0)
+             for i, s in enumerate(checks.nonempty(checks.instance_of(settings["seeds"], "settings['seeds']", list),
+                                                   "settings['seeds']"))]
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"settings['seeds'] repeats a seed: {seeds}")
+    out = {"seeds": seeds, "learning_rate": checks.positive_real(settings["learning_rate"], "settings['learning_rate']"),
+           "ema_momentum": checks.real(settings["ema_momentum"], "settings['ema_momentum']", minimum=0.0,
+                                       maximum=1.0, exclusive_maximum=True)}
+    for key in ("hidden", "question_maxlen", "passage_maxlen", "epochs", "batch_size", "examples"):
+        out[key] = positive_int(settings[key], f"settings[{key!r}]")
+    for key in ("train_questions", "dev_questions"):
+        out[key] = None if settings[key] is None else positive_int(settings[key], f"settings[{key!r}]")
+    return out
+
+
+@experiment(chapter="dgcnn", name="dilation",
+            full=dict(seeds=[6906, 1, 2], train_questions=None, dev_questions=None, hidden=64, question_maxlen=40,
+                      passage_maxlen=128, epochs=4, batch_size=32, learning_rate=1e-3, ema_momentum=0.999,
+                      examples=12),
+            fast=dict(seeds=[6906], train_questions=40, dev_questions=12, hidden=16, question_maxlen=32,
+                      passage_maxlen=64, epochs=1, batch_size=32, learning_rate=1e-3, ema_momentum=0.99,
+                      examples=4),
+            rtol=0.0, atol=0.05, compare=("summary",))
+def dilation(settings: dict, progress) -> dict:
+    """DGCNN with the released dilation rates against the same model without dilation
+    (:data:`RATE_SCHEDULES`), on the chapter's cloze data (:func:`cloze_data`), once per
+    seed in ``settings["seeds"]``; both models of a seed start from the same weights and
+    see the same batches. Each is trained by :func:`train_dgcnn` and scored on the dev
+    questions (official metric, averaged weights) after every epoch.
+
+    Returns ``data`` (sizes), ``dev`` (every dev question's id, question and reference
+    answers, in order), ``per_seed`` (per model: the per-epoch ``history``, the last
+    epoch's ``score``, every dev ``prediction`` in the order of ``dev``, and the three best
+    votes of the first ``examples`` dev questions) and ``summary``: mean, std, min and
+    max over the seeds of each model's accuracy, F1 and final score, and of the dilated
+    model's lead in the final score."""
+    settings = _dilation_settings(settings)
+    train_records, dev_records, encoder, word_dim = cloze_data(settings["train_questions"], settings["dev_questions"])
+    qlen, plen = settings["question_maxlen"], settings["passage_maxlen"]
+    train_inputs, train_labels = training_arrays(train_records, encoder, qlen, plen)
+    refs = reference_answers(dev_records)
+    dev_ids = [r["id"] for r in dev_records if r["id"] in refs]
+    dev = [{"id": r["id"], "question": r["question"], "references": refs[r["id"]]}
+           for r in dev_records if r["id"] in refs]
+    per_seed = []
+    for seed, kind in progress([(s, k) for s in settings["seeds"] for k in RATE_SCHEDULES], desc="seed x model"):
+        if not per_seed or per_seed[-1]["seed"] != seed:
+            per_seed.append({"seed": seed})
+        set_seed(seed)  # the same initial weights and batch order for both models of a seed
+        question_rates, passage_rates = RATE_SCHEDULES[kind]
+        model = build_dgcnn(encoder.vocab_size, word_dim=word_dim, hidden=settings["hidden"],
+                            question_rates=question_rates, passage_rates=passage_rates, name=f"dgcnn_{kind}")
+        history, ema = train_dgcnn(model, train_inputs, train_labels, dev_records, encoder, qlen, plen,
+                                   epochs=settings["epochs"], batch_size=settings["batch_size"],
+                                   learning_rate=settings["learning_rate"],
+                                   ema_momentum=settings["ema_momentum"], log=None)
+        with ema.averaged():
+            predictions, details = answer_questions(model, dev_records, encoder, qlen, plen)
+        accuracy, f1, final = sogou_score({i: predictions[i] for i in dev_ids}, refs)
+        per_seed[-1][kind] = {
+            "history": history, "score": {"accuracy": accuracy, "f1": f1, "final": final},
+            "predictions": [predictions[i] for i in dev_ids],
+            "votes": [[[a, float(s)] for a, s in list(details[i]["votes"].items())[:3]]
+                      for i in dev_ids[:settings["examples"]]]}
+    summary = {kind: {metric: seed_spread([r[kind]["score"][metric] for r in per_seed])
+                      for metric in ("accuracy", "f1", "final")} for kind in RATE_SCHEDULES}
+    summary["dilation lead"] = seed_spread([r["dilated"]["score"]["final"] - r["undilated"]["score"]["final"]
+                                            for r in per_seed])
+    data = {"train_questions": len(train_records), "dev_questions": len(dev), "train_pairs": int(len(train_labels)),
+            "vocab_size": encoder.vocab_size}
+    return {"data": data, "dev": dev, "per_seed": per_seed, "summary": summary}

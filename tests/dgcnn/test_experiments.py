@@ -4,7 +4,8 @@ and the receptive field measured by gradient."""
 import numpy as np
 import pytest
 
-from blogcode.dgcnn.experiments import influence_rows, train_dgcnn
+from blogcode.dgcnn.experiments import RATE_SCHEDULES, cloze_data, dilation, influence_rows, train_dgcnn
+from blogcode.dgcnn.metric import sogou_score
 from blogcode.dgcnn.model import receptive_field_width
 from tests.dgcnn.toys import GOOD, NAN, tiny_dgcnn
 
@@ -36,9 +37,26 @@ def test_train_dgcnn_rejects_bad_settings(kwargs, error, word):
         train_dgcnn(tiny_dgcnn(), None, None, GOOD, None, **settings)
 
 
+TINY = dict(seeds=[3, 4], train_questions=16, dev_questions=5, hidden=8, question_maxlen=16, passage_maxlen=32,
+            epochs=1, batch_size=32, learning_rate=1e-3, ema_momentum=0.9, examples=2)
+
 BAD_CALLS = [
     # (call, exception, argument named in the message)
     (lambda: train_dgcnn(None, None, None, GOOD, None, 8, 8, 1), TypeError, "model"),
+    (lambda: cloze_data(train_questions=0), ValueError, "train_questions"),
+    (lambda: cloze_data(dev_questions=2.0), TypeError, "dev_questions"),
+    (lambda: cloze_data(seed=-1), ValueError, "seed"),
+    (lambda: cloze_data(dev_every=1), ValueError, "dev_every"),
+    (lambda: dilation([], None), TypeError, "settings"),
+    (lambda: dilation({k: v for k, v in TINY.items() if k != "hidden"}, None), ValueError, "hidden"),
+    (lambda: dilation({**TINY, "seeds": []}, None), ValueError, "seeds"),
+    (lambda: dilation({**TINY, "seeds": 3}, None), TypeError, "seeds"),
+    (lambda: dilation({**TINY, "seeds": [3, 3]}, None), ValueError, "seeds"),
+    (lambda: dilation({**TINY, "seeds": [1.5]}, None), TypeError, "seeds"),
+    (lambda: dilation({**TINY, "epochs": 0}, None), ValueError, "epochs"),
+    (lambda: dilation({**TINY, "train_questions": "all"}, None), TypeError, "train_questions"),
+    (lambda: dilation({**TINY, "learning_rate": -1.0}, None), ValueError, "learning_rate"),
+    (lambda: dilation({**TINY, "ema_momentum": 1.0}, None), ValueError, "ema_momentum"),
 ]
 
 
@@ -46,3 +64,37 @@ BAD_CALLS = [
 def test_public_functions_reject_bad_input(call, error, word):
     with pytest.raises(error, match=word):
         call()
+
+
+def test_rate_schedules_differ_only_in_reach():
+    (q_dilated, p_dilated), (q_flat, p_flat) = RATE_SCHEDULES["dilated"], RATE_SCHEDULES["undilated"]
+    assert len(q_dilated) == len(q_flat) and len(p_dilated) == len(p_flat)
+    assert [receptive_field_width(r) for r in (p_dilated, p_flat)] == [65, 13]
+
+
+def test_cloze_data_splits_and_fits_the_encoder_on_training_text():
+    train, dev, encoder, word_dim = cloze_data(train_questions=10, dev_questions=4)
+    assert len(train) == 10 and len(dev) == 4 and word_dim == 100
+    assert not {r["id"] for r in train} & {r["id"] for r in dev}
+    assert encoder.vocab_size > 2
+    again = cloze_data(train_questions=10, dev_questions=4)
+    assert [r["id"] for r in again[0]] == [r["id"] for r in train]      # the questions are seeded
+
+
+def test_dilation_run_pairs_the_two_models_per_seed():
+    out = dilation(dict(TINY), lambda items, desc=None: items)
+    assert out["data"]["train_questions"] == 16 and out["data"]["dev_questions"] == len(out["dev"]) == 5
+    assert [r["seed"] for r in out["per_seed"]] == [3, 4]
+    refs = {d["id"]: d["references"] for d in out["dev"]}
+    for row in out["per_seed"]:
+        for kind in RATE_SCHEDULES:
+            run = row[kind]
+            assert len(run["history"]["final"]) == 1 and len(run["predictions"]) == 5 and len(run["votes"]) == 2
+            # the recorded score is the metric of the recorded predictions, and the last epoch's
+            score = sogou_score(dict(zip(refs, run["predictions"])), refs)
+            assert score == pytest.approx(tuple(run["score"][k] for k in ("accuracy", "f1", "final")))
+            assert run["score"]["final"] == pytest.approx(run["history"]["final"][-1])
+    leads = [r["dilated"]["score"]["final"] - r["undilated"]["score"]["final"] for r in out["per_seed"]]
+    assert out["summary"]["dilation lead"]["mean"] == pytest.approx(np.mean(leads))
+    assert out["summary"]["undilated"]["accuracy"]["max"] == max(r["undilated"]["score"]["accuracy"]
+                                                                 for r in out["per_seed"])
