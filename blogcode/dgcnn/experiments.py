@@ -133,7 +133,7 @@ def _dilation_settings(settings) -> dict:
 
 @experiment(chapter="dgcnn", name="dilation",
             full=dict(seeds=[6906, 1, 2], train_questions=None, dev_questions=None, hidden=64, question_maxlen=40,
-                      passage_maxlen=128, epochs=4, batch_size=32, learning_rate=1e-3, ema_momentum=0.999,
+                      passage_maxlen=128, epochs=3, batch_size=32, learning_rate=1e-3, ema_momentum=0.999,
                       examples=12),
             fast=dict(seeds=[6906], train_questions=40, dev_questions=12, hidden=16, question_maxlen=32,
                       passage_maxlen=64, epochs=1, batch_size=32, learning_rate=1e-3, ema_momentum=0.99,
