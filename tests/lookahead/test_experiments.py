@@ -1,19 +1,20 @@
 """Unit tests of blogcode.lookahead.experiments (chapter: Lookahead and LazyOptimizer): the valley
-trajectory and the drifting toy table, bad input, and the text classifier saves, reloads and trains in
-``fit`` and in a custom loop."""
+trajectory, the drifting toy table, the MNIST optimizers, the paired comparison over seeds and the
+recorded experiments' functions on tiny settings, and bad input."""
 
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
-from blogcode import set_seed
-from blogcode.lookahead.experiments import (SentimentSplit, digit_model, embedding_decay_adamw, rotten_tomatoes_split,
-                                            sentiment_lstm, text_optimizers, train_digits, train_text,
-                                            valley_trajectory, word_trajectories)
+from blogcode.data import load_mnist_5k
+from blogcode.lookahead.experiments import (LAZY_COMPARISON, TEXT_COMPARISON, digit_model, digit_optimizers, digits,
+                                            paired_differences, text_comparison, train_digits, valley_trajectory,
+                                            word_trajectories)
+from blogcode.lookahead.sentiment import SentimentSplit, text_optimizers
 from blogcode.lookahead.valley import lookahead_path
 from blogcode.optimizers.lazy import LazyOptimizer
 from blogcode.optimizers.lookahead import Lookahead
+from blogcode.runs import Progress, get
 
 NAN = float("nan")
 DIGITS = (np.zeros((4, 784), "float32"), np.zeros(4, "int64"))
@@ -27,24 +28,7 @@ def tiny_split(n=32, vocab=30, maxlen=6):
 
 
 BAD_CALLS = [
-    # (call, exception, argument named in the message); all fail before any data is read
-    (lambda: rotten_tomatoes_split(max_tokens=100.0), TypeError, "max_tokens"),
-    (lambda: rotten_tomatoes_split(max_tokens=0), ValueError, "max_tokens"),
-    (lambda: rotten_tomatoes_split(maxlen=True), TypeError, "maxlen"),
-    (lambda: rotten_tomatoes_split(val_fraction=0.0), ValueError, "val_fraction"),
-    (lambda: rotten_tomatoes_split(val_fraction=NAN), ValueError, "val_fraction"),
-    (lambda: rotten_tomatoes_split(val_fraction="0.2"), TypeError, "val_fraction"),
-    (lambda: rotten_tomatoes_split(n_train=10.0), TypeError, "n_train"),
-    (lambda: rotten_tomatoes_split(seed=0.5), TypeError, "seed"),
-    (lambda: sentiment_lstm(100.0, 10), TypeError, "vocab_size"),
-    (lambda: sentiment_lstm(100, 0), ValueError, "maxlen"),
-    (lambda: sentiment_lstm(100, 10, embedding_dim=False), TypeError, "embedding_dim"),
-    (lambda: sentiment_lstm(100, 10, units=8.0), TypeError, "units"),
-    (lambda: sentiment_lstm(100, 10, dropout=1.0), ValueError, "dropout"),
-    (lambda: sentiment_lstm(100, 10, dropout=NAN), ValueError, "dropout"),
-    (lambda: sentiment_lstm(100, 10, dropout=None), TypeError, "dropout"),
-    (lambda: sentiment_lstm(100, 10, encoder="gru"), ValueError, "encoder"),
-    (lambda: sentiment_lstm(100, 10, encoder=None), TypeError, "encoder"),
+    # (call, exception, argument named in the message)
     (lambda: valley_trajectory("sgd"), TypeError, "optimizer"),
     (lambda: valley_trajectory(keras.optimizers.SGD(), steps=0), ValueError, "steps"),
     (lambda: valley_trajectory(keras.optimizers.SGD(), start=(1.0, 2.0, 3.0)), ValueError, "start"),
@@ -55,15 +39,12 @@ BAD_CALLS = [
     (lambda: train_digits(keras.optimizers.Adam(), train=DIGITS, validation=(DIGITS[0], DIGITS[1][:2]), epochs=1),
      ValueError, "validation"),
     (lambda: train_digits(keras.optimizers.Adam(), train=DIGITS, validation=DIGITS, epochs=0), ValueError, "epochs"),
-    (lambda: text_optimizers(0.0), ValueError, "learning_rate"),
-    (lambda: embedding_decay_adamw(sentiment_lstm(30, 6, 4, 4, encoder="average"), 1e-3, weight_decay=-1.0),
-     ValueError, "weight_decay"),
-    (lambda: train_text("split", lambda m: keras.optimizers.Adam(), maxlen=6, embedding_dim=4, units=4,
-                        encoder="average", epochs=1), TypeError, "split"),
-    (lambda: train_text(tiny_split(), "adam", maxlen=6, embedding_dim=4, units=4, encoder="average", epochs=1),
-     TypeError, "make_optimizer"),
-    (lambda: train_text(tiny_split(), lambda m: keras.optimizers.Adam(), maxlen=6, embedding_dim=4, units=4,
-                        encoder="average", epochs=1, slow_weights=1), TypeError, "slow_weights"),
+    (lambda: digit_optimizers(-1e-3), ValueError, "learning_rate"),
+    (lambda: digit_optimizers("fast"), TypeError, "learning_rate"),
+    (lambda: paired_differences([1.0, 2.0], "Adam"), TypeError, "per_seed"),
+    (lambda: paired_differences({"Adam": [1.0, 2.0]}, "SGD"), ValueError, "reference"),
+    (lambda: paired_differences({"Adam": [1.0, 2.0], "lazy": [1.0]}, "Adam"), ValueError, "lazy"),
+    (lambda: paired_differences({"Adam": [1.0, 2.0], "lazy": [1.0, NAN]}, "Adam"), ValueError, "values"),
 ]
 
 
@@ -71,26 +52,6 @@ BAD_CALLS = [
 def test_public_functions_reject_bad_input(call, error, word):
     with pytest.raises(error, match=word):
         call()
-
-
-@pytest.mark.parametrize("encoder", ["average", "lstm"])
-def test_classifier_saves_reloads_and_trains(tmp_path, encoder):
-    set_seed(0)
-    x = np.random.default_rng(0).integers(0, 30, (16, 6)).astype("int32")
-    y = (x[:, 0] > 15).astype("float32")
-    model = sentiment_lstm(30, 6, embedding_dim=4, units=4, encoder=encoder)
-    model.compile(optimizer="adam", loss="binary_crossentropy")
-    model.fit(x, y, batch_size=8, epochs=1, verbose=0)
-    optimizer = keras.optimizers.Adam(1e-2)
-    with tf.GradientTape() as tape:
-        loss = keras.losses.binary_crossentropy(y[:, None], model(x, training=True))
-    grads = tape.gradient(loss, model.trainable_variables)
-    assert all(g is not None for g in grads)
-    optimizer.apply_gradients(zip(grads, model.trainable_variables))
-    path = tmp_path / "sentiment.keras"
-    model.save(path)
-    np.testing.assert_allclose(keras.models.load_model(path)(x), model(x), atol=1e-6)
-
 
 def test_valley_trajectory_is_the_numpy_path():
     plain, plain_slow = valley_trajectory(keras.optimizers.SGD(0.03, momentum=0.9), steps=20)
@@ -124,23 +85,69 @@ def test_train_digits_is_seeded_and_validates():
     np.testing.assert_allclose(runs[0]["loss"], runs[1]["loss"], rtol=1e-6)   # the same seed, the same run
 
 
-def test_text_optimizers_and_embedding_decay():
-    model = sentiment_lstm(30, 6, 4, 4, encoder="average")
-    optimizers = {name: make(model) for name, make in text_optimizers(3e-3).items()}
-    assert list(optimizers) == ["Adam", "lazy Adam (author)", "lazy Adam (standard)", "Lookahead(lazy Adam)",
-                                "lazy AdamW, decay on the embedding only"]
-    assert isinstance(optimizers["lazy Adam (standard)"], LazyOptimizer) and optimizers["lazy Adam (standard)"].mode == "standard"
-    assert isinstance(optimizers["Lookahead(lazy Adam)"].inner_optimizer, LazyOptimizer)
-    adamw = embedding_decay_adamw(model, 1e-3)
-    table = model.get_layer("embedding").embeddings
-    assert adamw._use_weight_decay(table)
-    assert not any(adamw._use_weight_decay(v) for v in model.trainable_variables if v is not table)
+def test_digit_optimizers_are_the_three_of_the_chapter():
+    optimizers = {name: make() for name, make in digit_optimizers(3e-3).items()}
+    assert list(optimizers) == ["Adam", "Lookahead(Adam), k=5, α=0.5", "Adam, EMA 0.9 copied every 5 steps"]
+    lookahead = optimizers["Lookahead(Adam), k=5, α=0.5"]
+    assert isinstance(lookahead, Lookahead) and (lookahead.k, lookahead.alpha) == (5, 0.5)
+    ema = optimizers["Adam, EMA 0.9 copied every 5 steps"]
+    assert ema.use_ema and ema.ema_momentum == 0.9 and ema.ema_overwrite_frequency == 5
+    assert float(optimizers["Adam"].learning_rate) == pytest.approx(3e-3)
 
 
-@pytest.mark.parametrize("name", ["Adam", "Lookahead(lazy Adam)"])
-def test_train_text_runs_one_optimizer(name):
-    split = tiny_split()
-    model, history, seconds = train_text(split, text_optimizers(1e-2)[name], maxlen=6, embedding_dim=4, units=4,
-                                         encoder="average", epochs=2, slow_weights=name.startswith("Lookahead"))
-    assert len(history["val_accuracy"]) == 2 and seconds > 0
-    assert model.get_layer("embedding").input_dim == 30
+def test_paired_differences_seed_by_seed():
+    per_seed = {"Adam": [0.70, 0.72, 0.71, 0.73, 0.69], "better": [0.72, 0.74, 0.735, 0.75, 0.71],
+                "same": [0.71, 0.71, 0.72, 0.72, 0.70]}
+    out = paired_differences(per_seed, "Adam")
+    assert set(out) == {"better", "same"}
+    np.testing.assert_allclose(out["better"]["per seed"], [0.02, 0.02, 0.025, 0.02, 0.02], atol=1e-12)
+    assert out["better"]["mean"] == pytest.approx(0.021) and out["better"]["exceeds_seed_noise"]
+    # differences +0.01, -0.01, +0.01, -0.01, +0.01: mean 0.002, far inside the spread
+    assert not out["same"]["exceeds_seed_noise"] and abs(out["same"]["t"]) < 1
+    assert out["same"]["critical t"] == pytest.approx(2.776, abs=1e-3)    # Student's t, 4 degrees of freedom
+    two = paired_differences({"Adam": [0.0, 0.0], "x": [1.0, 1.1]}, "Adam")
+    assert not two["x"]["exceeds_seed_noise"]                             # two seeds never suffice
+
+
+def test_text_comparison_on_a_tiny_split():
+    settings = dict(seeds=[0, 1], optimizers=["Adam", "lazy Adam (author)", "Lookahead(Adam)"], learning_rate=1e-2,
+                    maxlen=6, embedding_dim=4, units=4, encoder="average", epochs=2)
+    out = text_comparison(tiny_split(), settings, Progress(quiet=True))
+    assert set(out["runs"]) == set(settings["optimizers"]) and all(len(rs) == 2 for rs in out["runs"].values())
+    run = out["runs"]["Adam"][1]
+    assert run["seed"] == 1 and len(run["val_accuracy"]) == 2 and run["seconds"] > 0
+    assert out["data"] == {"train": 16, "validation": 16, "vocabulary": 30,
+                           "positive validation share": pytest.approx(float(tiny_split().y_val.mean())),
+                           "train texts filling maxlen": 1.0}
+    assert out["summary"]["Adam"]["best val accuracy"]["mean"] == pytest.approx(
+        np.mean([max(r["val_accuracy"]) for r in out["runs"]["Adam"]]))
+    assert set(out["paired"]) == {"lazy Adam (author)", "Lookahead(Adam)"}
+    assert all(1 <= e <= 2 for es in out["best epoch"].values() for e in es)
+    # the same seed gives the same run: the comparison is paired
+    again = text_comparison(tiny_split(), dict(settings, seeds=[1], optimizers=["Adam"]), Progress(quiet=True))
+    np.testing.assert_allclose(again["runs"]["Adam"][0]["loss"], run["loss"], rtol=1e-6)
+
+
+def test_recorded_text_experiments_compare_the_issue_optimizers():
+    assert TEXT_COMPARISON == ("Adam", "lazy Adam (author)", "lazy Adam (standard)", "Lookahead(Adam)",
+                               "Lookahead(lazy Adam)")
+    assert set(TEXT_COMPARISON) <= set(text_optimizers(1e-3)) and LAZY_COMPARISON == TEXT_COMPARISON[:3]
+    for key, names in (("lookahead/rotten_tomatoes", TEXT_COMPARISON), ("lookahead/chinese_reviews", LAZY_COMPARISON)):
+        full = get(key).settings()
+        assert full["optimizers"] == list(names) and len(full["seeds"]) >= 5 and full["encoder"] == "lstm"
+    assert len(get("lookahead/digits").settings()["seeds"]) >= 3
+
+
+def test_digits_experiment_on_tiny_settings():
+    settings = dict(seeds=[0], n_train=64, learning_rate=3e-3, epochs=1, sweep_epochs=2, ks=[2], alphas=[0.5, 1.0])
+    out = digits(settings, Progress(quiet=True))
+    assert set(out["comparison"]) == set(digit_optimizers(3e-3))
+    assert np.array(out["sweep"]).shape == (1, 2, 1, 2)   # (k, alpha, seed, epoch)
+    summary = out["summary"]
+    assert np.array(summary["sweep best val loss"]).shape == (1, 2)
+    assert summary["sweep first-epoch val loss"][0][1] == pytest.approx(out["sweep"][0][1][0][0])
+    # alpha = 1 puts the slow weights on the fast ones: Lookahead is Adam itself
+    images, labels = load_mnist_5k(seed=0)
+    adam = train_digits(keras.optimizers.Adam(3e-3), train=(images[:64], labels[:64]),
+                        validation=(images[4000:], labels[4000:]), epochs=2, seed=0)
+    np.testing.assert_allclose(out["sweep"][0][1][0], adam["val_loss"], rtol=1e-4)
