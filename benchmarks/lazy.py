@@ -20,50 +20,11 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-
-from blogcode import device_report, set_seed  # noqa: E402
-from blogcode.optimizers.lazy import LazyOptimizer  # noqa: E402
-from blogcode.optimizers.lookahead import Lookahead  # noqa: E402
-
-OPTIMIZERS = {
-    "Adam": lambda emb: keras.optimizers.Adam(1e-3),
-    "LazyOptimizer(Adam), author": lambda emb: LazyOptimizer(keras.optimizers.Adam(1e-3), emb, mode="author"),
-    "LazyOptimizer(Adam), standard": lambda emb: LazyOptimizer(keras.optimizers.Adam(1e-3), emb, mode="standard"),
-    "Lookahead(Adam)": lambda emb: Lookahead(keras.optimizers.Adam(1e-3)),
-    "Lookahead(LazyOptimizer(Adam))": lambda emb: Lookahead(LazyOptimizer(keras.optimizers.Adam(1e-3), emb)),
-}
-
-
-def make_step(name, args, x, y):
-    model = keras.Sequential(
-        [
-            keras.Input((args.maxlen,), dtype="int32"),
-            keras.layers.Embedding(args.vocab, args.dim, name="embedding"),
-            keras.layers.GlobalAveragePooling1D(),
-            keras.layers.Dense(1, activation="sigmoid"),
-        ]
-    )
-    optimizer = OPTIMIZERS[name](model.get_layer("embedding"))
-    optimizer.build(model.trainable_variables)
-    loss_fn = keras.losses.BinaryCrossentropy()
-
-    @tf.function
-    def step():
-        with tf.GradientTape() as tape:
-            loss = loss_fn(y, model(x, training=True))
-        optimizer.apply(tape.gradient(loss, model.trainable_variables), model.trainable_variables)
-        return loss
-
-    step()  # trace
-    return step
-
+from blogcode import device_report  # noqa: E402
+from blogcode.lookahead.cost import WRAPPED_OPTIMIZERS, step_times  # noqa: E402
 
 # The measurement's settings, and the small ones of --quick (an explicit option wins).
 DEFAULTS = dict(vocab=20000, dim=128, batch=32, maxlen=80, steps=50, repeat=5)
@@ -88,25 +49,11 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-
-    set_seed(0)
-    rng = np.random.default_rng(0)
-    x = tf.constant(rng.integers(0, args.vocab, size=(args.batch, args.maxlen)), dtype=tf.int32)
-    y = tf.constant(rng.integers(0, 2, size=(args.batch, 1)), dtype=tf.float32)
-    steps = {name: make_step(name, args, x, y) for name in OPTIMIZERS}
-    best = {name: float("inf") for name in OPTIMIZERS}
-    for _ in range(args.repeat):
-        for name, step in steps.items():
-            start = time.perf_counter()
-            for _ in range(args.steps):
-                loss = step()
-            loss.numpy()
-            best[name] = min(best[name], (time.perf_counter() - start) / args.steps)
-
+    best = step_times(args.vocab, args.dim, args.batch, args.maxlen, args.steps, args.repeat)
     print(device_report(), "|", platform.processor() or platform.machine())
     print(f"embedding {args.vocab} x {args.dim}, batch {args.batch} x {args.maxlen} tokens, "
           f"best of {args.repeat} x {args.steps} steps, interleaved" + (" (--quick)" if args.quick else ""))
-    width = max(map(len, OPTIMIZERS))
+    width = max(map(len, WRAPPED_OPTIMIZERS))
     for name, seconds in best.items():
         print(f"{name:{width}s}  {seconds * 1e3:8.2f} ms/step  ratio to Adam {seconds / best['Adam']:5.2f}")
     return 0

@@ -12,6 +12,8 @@ themselves, ``Lookahead`` and ``LazyOptimizer``, are shared and live in
 * ``experiments``: the Keras wrapper's trajectory on the valley, the drifting
   embedding rows of a toy table, the MNIST comparison and k × α sweep, and the
   recorded runs (``digits``, ``rotten_tomatoes``, ``chinese_reviews``);
+* ``cost``: the wrappers' time per training step, side by side (``step_times``;
+  also ``benchmarks/lazy.py``);
 * ``figures``: the explorer's plotly paths and the chapter's matplotlib figures
   (trajectory, learning curves, k × α sweep, embedding drift);
 * ``widgets``: the k × α path explorer and its live widget.
