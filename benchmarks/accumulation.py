@@ -21,111 +21,10 @@ random inputs of MNIST's shape (speed and memory do not depend on the values).
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import subprocess
 import sys
-import time
 
 
-MEMORY_CHILD = """
-import json, sys
-import numpy as np
-import tensorflow as tf
-import keras
-from blogcode.accumulation.experiments import article_mlp
-from blogcode.optimizers.accumulation import GradientAccumulation
-
-batch, steps, calls = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-gpu = bool(tf.config.list_physical_devices("GPU"))
-model = article_mlp(seed=0)
-optimizer = keras.optimizers.Adam() if steps == 1 else GradientAccumulation(keras.optimizers.Adam(), steps)
-optimizer.build(model.trainable_variables)
-loss_fn = keras.losses.SparseCategoricalCrossentropy()
-
-@tf.function
-def step(x, y):
-    with tf.GradientTape() as tape:
-        loss = loss_fn(y, model(x, training=True))
-    optimizer.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
-    return loss
-
-# Trace before measuring; the batch itself is created inside the measurement.
-step.get_concrete_function(tf.TensorSpec((batch, 784)), tf.TensorSpec((batch,), tf.int32))
-device = "GPU:0" if gpu else "CPU:0"      # CPU stats need TF_CPU_ALLOCATOR_USE_BFC=true (set by the parent)
-tf.config.experimental.reset_memory_stats(device)
-base = tf.config.experimental.get_memory_info(device)["current"]
-x = tf.random.uniform((batch, 784))
-y = tf.random.uniform((batch,), maxval=10, dtype=tf.int32)
-for _ in range(calls):
-    step(x, y).numpy()
-peak = tf.config.experimental.get_memory_info(device)["peak"]
-print(json.dumps({"device": "GPU" if gpu else "CPU", "increase": peak - base}))
-"""
-
-
-def start_memory_measurement(batch: int, steps: int, calls: int) -> subprocess.Popen:
-    """A fresh process per configuration, so that neither sees the other's allocations."""
-    # The BFC allocator on the CPU keeps the statistics that get_memory_info reads.
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "TF_CPU_ALLOCATOR_USE_BFC": "true"}
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
-    return subprocess.Popen([sys.executable, "-c", MEMORY_CHILD, str(batch), str(steps), str(calls)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=root)
-
-
-def memory_result(child: subprocess.Popen) -> dict:
-    out, err = child.communicate()
-    if child.returncode != 0:
-        raise RuntimeError(f"memory measurement failed:\n{err[-2000:]}")
-    return json.loads(out.strip().splitlines()[-1])
-
-
-def time_steps(micro_batch: int, steps: int, calls: int, repeat: int) -> dict:
-    import keras
-    import tensorflow as tf
-
-    from blogcode.accumulation.experiments import article_mlp
-    from blogcode.optimizers.accumulation import GradientAccumulation
-
-    loss_fn = keras.losses.SparseCategoricalCrossentropy()
-
-    def make_step(optimizer):
-        model = article_mlp(seed=0)
-        optimizer.build(model.trainable_variables)
-
-        @tf.function
-        def step(x, y):
-            with tf.GradientTape() as tape:
-                loss = loss_fn(y, model(x, training=True))
-            grads = tape.gradient(loss, model.trainable_variables)
-            optimizer.apply_gradients(zip(grads, model.trainable_variables))
-            return loss
-
-        return step
-
-    def data(batch):
-        return tf.random.uniform((batch, 784)), tf.random.uniform((batch,), maxval=10, dtype=tf.int32)
-
-    micro, large = data(micro_batch), data(micro_batch * steps)
-    runs = {
-        "plain step, batch b": (make_step(keras.optimizers.Adam()), micro, calls),
-        "accumulation step, batch b": (make_step(GradientAccumulation(keras.optimizers.Adam(), steps)), micro, calls),
-        "plain step, batch n*b": (make_step(keras.optimizers.Adam()), large, max(1, calls // steps)),
-    }
-    for step, (x, y), _ in runs.values():     # trace and warm up
-        for _ in range(steps):
-            step(x, y)
-        step(x, y).numpy()
-    best = {name: float("inf") for name in runs}
-    for _ in range(repeat):
-        for name, (step, (x, y), n_calls) in runs.items():
-            start = time.perf_counter()
-            for _ in range(n_calls):
-                loss = step(x, y)
-            loss.numpy()
-            best[name] = min(best[name], (time.perf_counter() - start) / n_calls)
-    return best
+from blogcode.accumulation.cost import peak_memory, step_times  # noqa: E402
 
 
 # The measurement's settings, and the small ones of --quick (an explicit option wins).
@@ -154,32 +53,19 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> int:
     args = parse_args(argv)
     b, n = args.micro_batch, args.steps
-
-    if args.quick:
-        # Both memory children start now and run beside the timing; on a busy CPU that
-        # makes the times noisier, which --quick accepts in exchange for its speed.
-        children = [start_memory_measurement(n * b, 1, 3), start_memory_measurement(b, n, 3 * n)]
-
     import tensorflow as tf
 
     print(f"TensorFlow {tf.__version__}; b = {b}, n = {n}, n*b = {n * b}; Adam on the article's MLP"
           + (" (--quick)" if args.quick else ""))
-    t = time_steps(b, n, args.calls, args.repeat)
+    t = step_times(b, n, args.calls, args.repeat)
     for name, seconds in t.items():
         print(f"  {name:28s} {1e3 * seconds:8.3f} ms per call")
     print(f"time per micro-batch, accumulation / plain step at batch b: "
           f"{t['accumulation step, batch b'] / t['plain step, batch b']:.2f}")
     print(f"time per update, n accumulated micro-batches / one batch of n*b: "
           f"{n * t['accumulation step, batch b'] / t['plain step, batch n*b']:.2f}")
-
-    if not args.quick:
-        # One after the other, after the timing, so that nothing else competes with it.
-        children = [start_memory_measurement(n * b, 1, 3)]
-        big = memory_result(children[0])
-        children = [start_memory_measurement(b, n, 3 * n)]
-        acc = memory_result(children[0])
-    else:
-        big, acc = (memory_result(child) for child in children)
+    # One fresh process after the other, after the timing, so that nothing competes with it.
+    big, acc = peak_memory(n * b, 1, 3), peak_memory(b, n, 3 * n)
     mib = 2.0**20
     print(f"peak memory above the weights and slots ({big['device']}): batch n*b {big['increase'] / mib:.1f} MiB, "
           f"n x b accumulated {acc['increase'] / mib:.1f} MiB")

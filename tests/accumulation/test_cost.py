@@ -1,0 +1,40 @@
+"""Unit tests of blogcode.accumulation.cost (chapter: Gradient accumulation): the three timed steps,
+the memory measured in a fresh process, the ratios, and bad input. No test asserts a time: the machine
+is shared; memory is asserted only in the direction the chapter states."""
+
+import math
+
+import pytest
+
+from blogcode.accumulation.cost import accumulation_cost, peak_memory, step_times
+
+
+@pytest.mark.parametrize("call, error, word", [
+    (lambda: step_times(0, 4, 8, 1), ValueError, "micro_batch"),
+    (lambda: step_times(4, 1, 8, 1), ValueError, "steps"),
+    (lambda: step_times(4, 4.0, 8, 1), TypeError, "steps"),
+    (lambda: step_times(4, 4, "8", 1), TypeError, "calls"),
+    (lambda: step_times(4, 4, 8, 0), ValueError, "repeat"),
+    (lambda: peak_memory(0, 1, 1), ValueError, "batch"),
+    (lambda: peak_memory(8, 1, 1.5), TypeError, "calls"),
+    (lambda: accumulation_cost(4, 1, 8, 1), ValueError, "steps"),
+])
+def test_rejects_bad_input(call, error, word):
+    with pytest.raises(error, match=word):
+        call()
+
+
+def test_step_times_names_the_three_steps():
+    times = step_times(4, 2, calls=4, repeat=1)
+    assert list(times) == ["plain step, batch b", "accumulation step, batch b", "plain step, batch n*b"]
+    assert all(t > 0 and math.isfinite(t) for t in times.values())
+
+
+def test_accumulation_cost_ratios_and_memory():
+    cost = accumulation_cost(32, 16, calls=16, repeat=1)
+    t, m = cost["times"], cost["memory"]
+    assert cost["micro-step ratio"] == pytest.approx(t["accumulation step, batch b"] / t["plain step, batch b"])
+    assert cost["update ratio"] == pytest.approx(16 * t["accumulation step, batch b"] / t["plain step, batch n*b"])
+    assert m["batch n*b"]["device"] in ("CPU", "GPU") and m["n x b accumulated"]["increase"] > 0
+    assert cost["memory ratio"] == pytest.approx(m["batch n*b"]["increase"] / m["n x b accumulated"]["increase"])
+    assert cost["memory ratio"] > 1      # a batch of 512 needs more than 16 accumulated batches of 32
