@@ -18,10 +18,11 @@ import numpy as np
 import plotly.graph_objects as go
 
 from blogcode import checks
+from blogcode.figures import markdown_table
 from blogcode.lookahead.valley import lookahead_path, valley_loss
 
 __all__ = ["path_traces", "path_layout", "path_figure", "trajectory_figure", "learning_curves_figure",
-           "sweep_figure", "drift_figure"]
+           "sweep_figure", "drift_figure", "text_comparison_table"]
 
 X_RANGE = (-4.5, 1.5)
 Y_RANGE = (-1.6, 1.6)
@@ -106,23 +107,41 @@ def trajectory_figure(plain_path, fast_path, slow_path, k: int = 5):
 
 def learning_curves_figure(runs: dict, metrics: dict, *, log_scale: bool = False, legend_panel: int = 0,
                            legend_fontsize: int = 9, figsize=(10, 3.6)):
-    """One panel per metric (``{history key: panel title}``), one line per run
-    (``{run name: Keras history dict}``), over epochs (matplotlib)."""
+    """One panel per metric (``{history key: panel title}``), one line per run over
+    epochs (matplotlib). A run is a Keras history dict, or a list of them, one per
+    seed (a recorded run): then each seed is a thin line and their mean a bold one."""
     import matplotlib.pyplot as plt
 
     checks.nonempty(checks.instance_of(runs, "runs", dict), "runs")
     checks.nonempty(checks.instance_of(metrics, "metrics", dict), "metrics")
     log_scale = checks.boolean(log_scale, "log_scale")
     legend_panel = checks.integer(legend_panel, "legend_panel", minimum=0, maximum=len(metrics) - 1)
+    seeds_of = {}
     for name, history in runs.items():
-        missing = [key for key in metrics if key not in history]
-        if missing:
-            raise ValueError(f"runs[{name!r}] has no {missing} (metrics must name keys of every history)")
+        seeds = history if isinstance(history, list) else [history]
+        checks.nonempty(seeds, f"runs[{name!r}]")
+        for seed in seeds:
+            checks.instance_of(seed, f"runs[{name!r}]", dict, "a history dict or a list of them")
+            missing = [key for key in metrics if key not in seed]
+            if missing:
+                raise ValueError(f"runs[{name!r}] has no {missing} (metrics must name keys of every history)")
+        for key in metrics:
+            if len({len(seed[key]) for seed in seeds}) != 1:
+                raise ValueError(f"runs[{name!r}]: every seed must have the same number of epochs of {key!r}")
+        seeds_of[name] = seeds
     fig, axes = plt.subplots(1, len(metrics), figsize=figsize, squeeze=False)
     axes = axes[0]
-    for name, history in runs.items():
+    for index, (name, seeds) in enumerate(seeds_of.items()):
+        colour = f"C{index % 10}"
         for ax, key in zip(axes, metrics):
-            ax.plot(np.arange(1, len(history[key]) + 1), history[key], "o-", label=name)
+            curves = np.array([seed[key] for seed in seeds], dtype=float)
+            epochs = np.arange(1, curves.shape[1] + 1)
+            if len(seeds) > 1:
+                for curve in curves:
+                    ax.plot(epochs, curve, "-", color=colour, linewidth=0.6, alpha=0.4)
+            label = name if len(seeds) == 1 else f"{name} (mean of {len(seeds)} seeds)"
+            ax.plot(epochs, curves.mean(axis=0), "o-", color=colour, linewidth=2 if len(seeds) > 1 else 1.5,
+                    markersize=4, label=label)
     for ax, title in zip(axes, metrics.values()):
         ax.set_xlabel("epoch")
         ax.xaxis.get_major_locator().set_params(integer=True)
@@ -134,12 +153,13 @@ def learning_curves_figure(runs: dict, metrics: dict, *, log_scale: bool = False
     return fig
 
 
-def sweep_figure(sweep, ks, alphas):
-    """Heat map of the best validation loss for each ``k`` (rows) and ``alpha``
-    (columns), every cell annotated with its value (matplotlib)."""
+def sweep_figure(sweep, ks, alphas, label: str = "best validation loss"):
+    """Heat map of a value (``label``, by default the best validation loss) for each
+    ``k`` (rows) and ``alpha`` (columns), every cell annotated with it (matplotlib)."""
     import matplotlib.pyplot as plt
 
     ks, alphas = checks.nonempty(ks, "ks"), checks.nonempty(alphas, "alphas")
+    label = checks.string(label, "label", allow_empty=False)
     sweep = np.asarray(sweep, dtype=float)
     if sweep.shape != (len(ks), len(alphas)):
         raise ValueError(f"sweep must have shape (len(ks), len(alphas)) = {(len(ks), len(alphas))}, got {sweep.shape}")
@@ -151,7 +171,7 @@ def sweep_figure(sweep, ks, alphas):
         for j in range(len(alphas)):
             ax.text(j, i, f"{sweep[i, j]:.3f}", ha="center", va="center",
                     color="w" if sweep[i, j] > sweep.mean() else "k")
-    fig.colorbar(im, ax=ax, label="best validation loss")
+    fig.colorbar(im, ax=ax, label=label)
     fig.tight_layout()
     return fig
 
@@ -176,3 +196,35 @@ def drift_figure(plain, lazy, word: int = 0):
     ax.legend(frameon=False, fontsize=9)
     fig.tight_layout()
     return fig
+
+
+def _spread(s: dict, percent: bool = True) -> str:
+    scale, unit = (100, " %") if percent else (1, "")
+    return f"{scale * s['mean']:.1f} ± {scale * s['std']:.1f}{unit}"
+
+
+def text_comparison_table(results: dict) -> str:
+    """A Markdown table of a recorded text experiment (``rotten_tomatoes`` or
+    ``chinese_reviews`` of ``blogcode.lookahead.experiments``): per optimizer, the
+    best and the final validation accuracy (mean ± standard deviation over the
+    seeds), the epoch of the best per seed, and the paired difference from Adam with
+    its t statistic and whether it exceeds the seed noise."""
+    checks.instance_of(results, "results", dict)
+    missing = [key for key in ("summary", "best epoch", "paired") if key not in results]
+    if missing:
+        raise ValueError(f"results has no {missing}: not a recorded text experiment")
+    rows = []
+    for name, summary in results["summary"].items():
+        paired = results["paired"].get(name)
+        if paired is None:
+            difference, t, verdict = "(reference)", "", ""
+        else:
+            above = sum(d > 0 for d in paired["per seed"])
+            difference = (f"{100 * paired['mean']:+.1f} ± {100 * paired['std']:.1f} points "
+                          f"({above} of {len(paired['per seed'])} seeds above)")
+            t = f"{paired['t']:+.2f} (±{paired['critical t']:.2f})"
+            verdict = "yes" if paired["exceeds_seed_noise"] else "no"
+        rows.append([name, _spread(summary["best val accuracy"]), ", ".join(map(str, results["best epoch"][name])),
+                     _spread(summary["final val accuracy"]), difference, t, verdict])
+    return markdown_table(["optimizer", "best val. accuracy", "epoch of the best, per seed", "final val. accuracy",
+                           "best minus Adam's, same seed", "paired t (5 % bound)", "beyond seed noise"], rows)

@@ -37,9 +37,19 @@ def main(argv=None) -> int:
     if args.command == "list":
         recorded = recordings(args.results)
         stale = {m.split(":", 1)[0] for m in stale_runs(results_dir=args.results)}
+        total, devices = 0.0, set()
         for key, exp in discover().items():
             state = "missing" if key not in recorded else "stale" if key in stale else "current"
-            print(f"{key:<32} {state:<8} {exp.module}.{exp.fn.__qualname__}")
+            took = ""
+            if key in recorded:
+                run = load(*key.split("/"), results_dir=recorded[key].parent.parent)
+                total += run.provenance["wall_seconds"]
+                device = run.provenance["device"]
+                devices.add(device.get("gpu") or f"{device['cpu']} ({device['cpu_count']} cores)")
+                took = f"{run.provenance['wall_seconds'] / 60:6.1f} min"
+            print(f"{key:<32} {state:<8} {took:>10}  {exp.module}.{exp.fn.__qualname__}")
+        # What BLOGCODE_FULL=1 spends re-running the recordings, on the devices they were made on.
+        print(f"all recordings together: {total / 60:.0f} min on {'; '.join(sorted(devices)) or 'no device'}")
         return 0
     if args.command == "run":
         found = discover()

@@ -11,7 +11,9 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from blogcode.lookahead.figures import (drift_figure, learning_curves_figure, path_figure,  # noqa: E402
-                                        path_layout, path_traces, sweep_figure, trajectory_figure)
+                                        path_layout, path_traces, sweep_figure, text_comparison_table,
+                                        trajectory_figure)
+from blogcode.lookahead.experiments import paired_differences  # noqa: E402
 from blogcode.lookahead.valley import lookahead_path  # noqa: E402
 
 
@@ -56,12 +58,46 @@ def test_learning_curves_figure():
     plt.close(fig)
 
 
+def test_learning_curves_figure_over_seeds():
+    seeds = [{"val_loss": [1.0, 0.5]}, {"val_loss": [0.8, 0.7]}, {"val_loss": [0.9, 0.3]}]
+    fig = learning_curves_figure({"Adam": seeds, "one": {"val_loss": [1.0, 1.0]}}, {"val_loss": "validation loss"})
+    lines = fig.axes[0].get_lines()
+    assert len(lines) == 3 + 1 + 1                       # three thin seeds, their mean, the single run
+    np.testing.assert_allclose(lines[3].get_ydata(), [0.9, 0.5])
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert labels == ["Adam (mean of 3 seeds)", "one"]
+    plt.close(fig)
+    with pytest.raises(ValueError, match="same number of epochs"):
+        learning_curves_figure({"Adam": [{"loss": [1, 2]}, {"loss": [1]}]}, {"loss": "l"})
+    with pytest.raises(TypeError, match="Adam"):
+        learning_curves_figure({"Adam": [[1, 2]]}, {"loss": "l"})
+
+
+def test_text_comparison_table():
+    best = {"Adam": [0.70, 0.72, 0.71], "lazy": [0.72, 0.74, 0.735]}
+    spread = {n: {"mean": float(np.mean(v)), "std": float(np.std(v, ddof=1))} for n, v in best.items()}
+    results = {"summary": {n: {"best val accuracy": spread[n], "final val accuracy": spread[n]} for n in best},
+               "best epoch": {"Adam": [1, 1, 2], "lazy": [3, 2, 3]}, "paired": paired_differences(best, "Adam")}
+    table = text_comparison_table(results).splitlines()
+    assert table[0].startswith("| optimizer | best val. accuracy |") and len(table) == 4
+    assert "| Adam | 71.0 ± 1.0 % | 1, 1, 2 |" in table[2] and "(reference)" in table[2]
+    assert "+2.2 ± 0.3 points (3 of 3 seeds above)" in table[3] and table[3].endswith("| yes |")
+    with pytest.raises(ValueError, match="paired"):
+        text_comparison_table({"summary": {}, "best epoch": {}})
+    with pytest.raises(TypeError, match="results"):
+        text_comparison_table([])
+
+
 def test_sweep_figure():
     sweep = np.array([[0.3, 0.2], [0.25, 0.4]])
     fig = sweep_figure(sweep, [2, 10], [0.3, 0.8])
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.texts] == ["0.300", "0.200", "0.250", "0.400"]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["k = 2", "k = 10"]
+    assert fig.axes[1].get_ylabel() == "best validation loss"
+    plt.close(fig)
+    fig = sweep_figure(sweep, [2, 10], [0.3, 0.8], label="validation loss after one epoch")
+    assert fig.axes[1].get_ylabel() == "validation loss after one epoch"
     plt.close(fig)
 
 
@@ -86,10 +122,11 @@ def test_drift_figure():
      "legend_panel"),
     (lambda: sweep_figure(np.zeros((2, 2)), [2], [0.5, 0.8]), ValueError, "sweep"),
     (lambda: sweep_figure(np.zeros((1, 1)), [], [0.5]), ValueError, "ks"),
+    (lambda: sweep_figure(np.zeros((1, 1)), [2], [0.5], label=""), ValueError, "label"),
     (lambda: drift_figure(np.zeros((8, 6)), np.zeros((8, 5))), ValueError, "plain and lazy"),
     (lambda: drift_figure(np.zeros((8, 6)), np.zeros((8, 6)), word=6), ValueError, "word"),
 ], ids=["plain_path", "k", "runs", "metrics-empty", "metrics-missing", "log_scale", "legend_panel", "sweep",
-        "ks", "drift-shapes", "word"])
+        "ks", "label", "drift-shapes", "word"])
 def test_bad_arguments_raise_naming_the_argument(call, error, name):
     with pytest.raises(error, match=name):
         call()

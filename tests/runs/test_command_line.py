@@ -42,9 +42,22 @@ def test_main_lists_and_checks(tmp_path, capsys):
     listed = capsys.readouterr().out
     assert "ellipse/tabulation" in listed and "missing" in listed
     assert "blogcode.ellipse.experiments.tabulation" in listed
+    assert "all recordings together: 0 min on no device" in listed
     assert command_line.main(["check", "--results", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert "ellipse/tabulation: no recording" in err and "recorded run(s) to refresh" in err
+
+
+def test_list_gives_each_recording_its_wall_time_and_the_total(capsys):
+    from blogcode.runs import RESULTS_DIR, load
+    assert command_line.main(["list"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    tabulation = load("ellipse", "tabulation")
+    line = next(row for row in listed if row.startswith("ellipse/tabulation"))
+    assert f"{tabulation.provenance['wall_seconds'] / 60:6.1f} min" in line
+    total = sum(load(*p.relative_to(RESULTS_DIR).with_suffix("").parts).provenance["wall_seconds"]
+                for p in RESULTS_DIR.glob("*/*.json"))
+    assert listed[-1].startswith(f"all recordings together: {total / 60:.0f} min on ")
 
 
 def test_python_dash_m_runs_main(tmp_path, monkeypatch, capsys):
