@@ -5,6 +5,7 @@ side, for the chapter "Gradient accumulation" (``book/accumulation.md``, section
 Model: the article's MNIST MLP (``article_mlp``) with Adam, on random inputs of
 MNIST's shape (speed and memory do not depend on the values).
 
+* ``training_step``: one compiled training step of the article's MLP;
 * ``step_times``: one compiled training step at the micro-batch size ``b``, plain Adam
   against ``GradientAccumulation(Adam, n)``, and one plain step at batch ``n b``;
   interleaved, the best of ``repeat`` rounds, in this process.
@@ -25,29 +26,18 @@ import time
 
 from blogcode import checks
 
-__all__ = ["step_times", "peak_memory", "accumulation_cost"]
+__all__ = ["training_step", "step_times", "peak_memory", "accumulation_cost"]
 
 _MEMORY_CHILD = """
 import json, sys
 import keras
 import tensorflow as tf
-from blogcode.accumulation.experiments import article_mlp
+from blogcode.accumulation.cost import training_step
 from blogcode.optimizers.accumulation import GradientAccumulation
 
 batch, steps, calls = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 gpu = bool(tf.config.list_physical_devices("GPU"))
-model = article_mlp(seed=0)
-optimizer = keras.optimizers.Adam() if steps == 1 else GradientAccumulation(keras.optimizers.Adam(), steps)
-optimizer.build(model.trainable_variables)
-loss_fn = keras.losses.SparseCategoricalCrossentropy()
-
-@tf.function
-def step(x, y):
-    with tf.GradientTape() as tape:
-        loss = loss_fn(y, model(x, training=True))
-    optimizer.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
-    return loss
-
+step = training_step(keras.optimizers.Adam() if steps == 1 else GradientAccumulation(keras.optimizers.Adam(), steps))
 # Trace before measuring; the batch itself is created inside the measurement.
 step.get_concrete_function(tf.TensorSpec((batch, 784)), tf.TensorSpec((batch,), tf.int32))
 device = "GPU:0" if gpu else "CPU:0"
@@ -60,6 +50,29 @@ for _ in range(calls):
 peak = tf.config.experimental.get_memory_info(device)["peak"]
 print(json.dumps({"device": "GPU" if gpu else "CPU", "increase": peak - base}))
 """
+
+
+def training_step(optimizer):
+    """A ``tf.function(x, y) -> loss`` that makes one training step of a fresh
+    ``article_mlp`` (seed 0) with ``optimizer`` (built on the model's weights)."""
+    import keras
+    import tensorflow as tf
+
+    from blogcode.accumulation.experiments import article_mlp
+
+    checks.instance_of(optimizer, "optimizer", keras.optimizers.Optimizer, "a keras.optimizers.Optimizer")
+    model = article_mlp(seed=0)
+    optimizer.build(model.trainable_variables)
+    loss_fn = keras.losses.SparseCategoricalCrossentropy()
+
+    @tf.function
+    def step(x, y):
+        with tf.GradientTape() as tape:
+            loss = loss_fn(y, model(x, training=True))
+        optimizer.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
+        return loss
+
+    return step
 
 
 def peak_memory(batch: int, steps: int, calls: int) -> dict:
@@ -87,32 +100,16 @@ def step_times(micro_batch: int, steps: int, calls: int, repeat: int) -> dict:
     import keras
     import tensorflow as tf
 
-    from blogcode.accumulation.experiments import article_mlp
     from blogcode.optimizers.accumulation import GradientAccumulation
-
-    loss_fn = keras.losses.SparseCategoricalCrossentropy()
-
-    def make_step(optimizer):
-        model = article_mlp(seed=0)
-        optimizer.build(model.trainable_variables)
-
-        @tf.function
-        def step(x, y):
-            with tf.GradientTape() as tape:
-                loss = loss_fn(y, model(x, training=True))
-            optimizer.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
-            return loss
-
-        return step
 
     def data(batch):
         return tf.random.uniform((batch, 784)), tf.random.uniform((batch,), maxval=10, dtype=tf.int32)
 
     micro, large = data(micro_batch), data(micro_batch * steps)
     runs = {
-        "plain step, batch b": (make_step(keras.optimizers.Adam()), micro, calls),
-        "accumulation step, batch b": (make_step(GradientAccumulation(keras.optimizers.Adam(), steps)), micro, calls),
-        "plain step, batch n*b": (make_step(keras.optimizers.Adam()), large, max(1, calls // steps)),
+        "plain step, batch b": (training_step(keras.optimizers.Adam()), micro, calls),
+        "accumulation step, batch b": (training_step(GradientAccumulation(keras.optimizers.Adam(), steps)), micro, calls),
+        "plain step, batch n*b": (training_step(keras.optimizers.Adam()), large, max(1, calls // steps)),
     }
     for step, (x, y), _ in runs.values():     # trace and warm up
         for _ in range(steps):

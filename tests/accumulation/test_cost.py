@@ -6,7 +6,9 @@ import math
 
 import pytest
 
-from blogcode.accumulation.cost import accumulation_cost, peak_memory, step_times
+import keras
+
+from blogcode.accumulation.cost import accumulation_cost, peak_memory, step_times, training_step
 
 
 @pytest.mark.parametrize("call, error, word", [
@@ -18,6 +20,7 @@ from blogcode.accumulation.cost import accumulation_cost, peak_memory, step_time
     (lambda: peak_memory(0, 1, 1), ValueError, "batch"),
     (lambda: peak_memory(8, 1, 1.5), TypeError, "calls"),
     (lambda: accumulation_cost(4, 1, 8, 1), ValueError, "steps"),
+    (lambda: training_step("adam"), TypeError, "optimizer"),
 ])
 def test_rejects_bad_input(call, error, word):
     with pytest.raises(error, match=word):
@@ -38,3 +41,11 @@ def test_accumulation_cost_ratios_and_memory():
     assert m["batch n*b"]["device"] in ("CPU", "GPU") and m["n x b accumulated"]["increase"] > 0
     assert cost["memory ratio"] == pytest.approx(m["batch n*b"]["increase"] / m["n x b accumulated"]["increase"])
     assert cost["memory ratio"] > 1      # a batch of 512 needs more than 16 accumulated batches of 32
+
+
+def test_training_step_trains_the_article_mlp():
+    import tensorflow as tf
+    step = training_step(keras.optimizers.Adam(1e-3))
+    x, y = tf.random.stateless_uniform((16, 784), seed=(0, 1)), tf.range(16) % 10
+    losses = [float(step(x, y)) for _ in range(20)]
+    assert losses[-1] < losses[0]

@@ -10,21 +10,15 @@ from blogcode.data import load_mnist_5k
 from blogcode.lookahead.experiments import (LAZY_COMPARISON, TEXT_COMPARISON, digit_model, digit_optimizers, digits,
                                             paired_differences, text_comparison, train_digits, valley_trajectory,
                                             word_trajectories)
-from blogcode.lookahead.sentiment import SentimentSplit, text_optimizers
+from blogcode.lookahead.sentiment import text_optimizers
 from blogcode.lookahead.valley import lookahead_path
 from blogcode.optimizers.lazy import LazyOptimizer
 from blogcode.optimizers.lookahead import Lookahead
 from blogcode.runs import Progress, get
+from tests.lookahead.test_sentiment import tiny_split
 
 NAN = float("nan")
 DIGITS = (np.zeros((4, 784), "float32"), np.zeros(4, "int64"))
-
-
-def tiny_split(n=32, vocab=30, maxlen=6):
-    rng = np.random.default_rng(0)
-    x = rng.integers(1, vocab, (n, maxlen)).astype("int32")
-    y = (x[:, 0] > vocab // 2).astype("float32")
-    return SentimentSplit(x[: n // 2], y[: n // 2], x[n // 2:], y[n // 2:], [""] * vocab)
 
 
 BAD_CALLS = [
