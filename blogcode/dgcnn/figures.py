@@ -1,7 +1,8 @@
 """Static figures of "DGCNN, a convolutional reading-comprehension model" (article 6906, book/dgcnn.md).
 
 Matplotlib drawings on given Axes: the architecture diagram, the receptive-field heat
-maps (gradient of the centre output after each block) and the learning curves. Plotly
+maps (gradient of the centre output after each block), the learning curves of one run
+and those of the recorded comparison over seeds (``draw_seed_curves``). Plotly
 traces for the error analysis: ``error_traces`` draws one dev question's start/end
 probabilities over the passage chosen by ``analysed_passage``; the explorer and the
 live widget of :mod:`blogcode.dgcnn.widgets` both draw through it.
@@ -16,8 +17,8 @@ from blogcode import checks
 from blogcode.dgcnn.metric import exact_match, probability_window
 from blogcode.dgcnn.model import receptive_field_width
 
-__all__ = ["draw_architecture", "draw_receptive_field", "draw_learning_curves", "analysed_passage",
-           "error_traces"]
+__all__ = ["draw_architecture", "draw_receptive_field", "draw_learning_curves", "draw_seed_curves",
+           "analysed_passage", "error_traces"]
 
 
 def _box(ax, x, y, text, color, w=0.36, h=0.07):
@@ -110,6 +111,29 @@ def draw_learning_curves(ax_loss, ax_score, history: dict) -> None:
         ax_score.plot(epochs, history[key], style, label=key)
     ax_score.set_xlabel("epoch"), ax_score.set_ylabel("dev score (EMA weights)"), ax_score.legend()
     ax_score.set_ylim(0, max(0.05, max(history["f1"]) * 1.15))
+
+
+def draw_seed_curves(ax, per_seed, kinds=("dilated", "undilated"), metric: str = "final") -> None:
+    """One dev ``metric`` per epoch for every model in ``kinds`` of a recorded run
+    (``per_seed``: the ``per_seed`` rows of ``blogcode.dgcnn.experiments.dilation``): each
+    seed a thin line, the mean over the seeds bold, one colour per model."""
+    checks.axes(ax, "ax")
+    per_seed = checks.nonempty(per_seed, "per_seed")
+    kinds = checks.strings(checks.nonempty(kinds, "kinds"), "kinds")
+    metric = checks.one_of(metric, "metric", ("loss", "accuracy", "f1", "final"))
+    for k, row in enumerate(per_seed):
+        checks.instance_of(row, f"per_seed[{k}]", dict)
+        missing = [kind for kind in kinds if kind not in row]
+        if missing:
+            raise ValueError(f"per_seed[{k}] lacks the models {missing}")
+    for colour, kind in zip(("C0", "C1", "C2", "C3", "C4"), kinds):
+        curves = np.array([row[kind]["history"][metric] for row in per_seed], dtype=float)
+        epochs = np.arange(1, curves.shape[1] + 1)
+        for curve in curves:
+            ax.plot(epochs, curve, color=colour, lw=0.8, alpha=0.45)
+        ax.plot(epochs, curves.mean(0), "o-", color=colour, lw=2.2, label=f"{kind} (mean of {len(curves)} seeds)")
+    ax.set_xticks(epochs)
+    ax.set_xlabel("epoch"), ax.set_ylabel(f"dev {metric} (EMA weights)"), ax.legend()
 
 
 def _check_question(rid, details, predictions, references):

@@ -10,7 +10,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from blogcode.dgcnn.figures import (analysed_passage, draw_architecture, draw_learning_curves,  # noqa: E402
-                                    draw_receptive_field, error_traces)
+                                    draw_receptive_field, draw_seed_curves, error_traces)
 from tests.dgcnn.analysis import hand_analysis  # noqa: E402
 
 HISTORY = {"loss": [3.0, 2.0, 1.5], "accuracy": [0.1, 0.2, 0.3], "f1": [0.2, 0.3, 0.4], "final": [0.15, 0.25, 0.35]}
@@ -38,6 +38,32 @@ def test_matplotlib_drawings():
     draw_learning_curves(ax_loss, ax_score, HISTORY)
     np.testing.assert_allclose(ax_loss.lines[0].get_ydata(), HISTORY["loss"])
     assert [line.get_label() for line in ax_score.lines] == ["accuracy", "f1", "final"]
+
+
+PER_SEED = [{"seed": s, "dilated": {"history": {"final": [0.1 * s, 0.2 * s]}},
+             "undilated": {"history": {"final": [0.3, 0.4 + s]}}} for s in (1, 2, 3)]
+
+
+def test_seed_curves_draw_each_seed_and_the_mean():
+    ax = _axes()
+    draw_seed_curves(ax, PER_SEED)
+    assert len(ax.lines) == 2 * (3 + 1)
+    np.testing.assert_allclose(ax.lines[3].get_ydata(), [0.2, 0.4])               # dilated mean
+    np.testing.assert_allclose(ax.lines[7].get_ydata(), [0.3, 2.4])               # undilated mean
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["dilated (mean of 3 seeds)",
+                                                                    "undilated (mean of 3 seeds)"]
+    assert ax.get_ylabel() == "dev final (EMA weights)" and list(ax.get_xticks()) == [1, 2]
+
+
+@pytest.mark.parametrize("kwargs, error, word", [
+    ({"ax": None}, TypeError, "ax"), ({"per_seed": []}, ValueError, "per_seed"),
+    ({"per_seed": [1]}, TypeError, "per_seed"), ({"per_seed": [{"seed": 1}]}, ValueError, "per_seed"),
+    ({"kinds": ()}, ValueError, "kinds"), ({"kinds": (1,)}, TypeError, "kinds"),
+    ({"metric": "bleu"}, ValueError, "metric")])
+def test_seed_curves_reject_bad_arguments(kwargs, error, word):
+    args = {"ax": _axes(), "per_seed": PER_SEED, **kwargs}
+    with pytest.raises(error, match=word):
+        draw_seed_curves(**args)
 
 
 def test_error_traces_show_the_passage_that_answered():
