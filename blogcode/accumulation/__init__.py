@@ -15,8 +15,6 @@ itself, ``GradientAccumulation``, is shared and lives in
   their loss and accuracy curves), Adam on an embedding table under accumulation
   (``embedding_after_adam``), and the recorded full runs ``mnist`` and
   ``batchnorm`` (several seeds each, ``results/accumulation/``);
-* ``cost``: what accumulation costs in time per step and saves in peak memory,
-  side by side (``accumulation_cost``; also ``benchmarks/accumulation.py``);
 * ``figures``: the schedule explorer's plotly figure and the experiment's
   matplotlib figures (one live run; a recorded run over its seeds);
 * ``widgets``: the schedule explorer and its live widget.
