@@ -1,7 +1,9 @@
 """Static figures of "seq2seq with bidirectional decoding" (article 6877, book/bidecoder.md).
 
 The architecture and leakage diagrams and the two result plots (training curves,
-accuracy by position) are matplotlib drawings on a given Axes; ``beam_step_traces``
+accuracy by position) are matplotlib drawings on a given Axes, from a live run or, over
+its seeds, from a recorded one (``draw_recorded_curves``, ``draw_recorded_positions``,
+on ``results/bidecoder/sorting.json``); ``beam_step_traces``
 draws one step of a recorded bidirectional search as plotly bars, for the beam
 explorer and the live widget of :mod:`blogcode.bidecoder.widgets`.
 """
@@ -18,7 +20,7 @@ from blogcode.bidecoder.beam_search import END, PAD
 from blogcode.bidecoder.tasks import accuracy_by_position
 
 __all__ = ["use_cjk_font", "draw_architecture", "draw_leakage", "smooth", "draw_training_curves",
-           "draw_position_accuracy", "beam_step_traces"]
+           "draw_position_accuracy", "draw_recorded_curves", "draw_recorded_positions", "beam_step_traces"]
 
 #: The decoders of the accuracy-by-position figure and their colours.
 POSITION_DECODERS = {"L2R beam": "#e6550d", "R2L beam": "#31a354", "bidirectional beam (article)": "#3182bd"}
@@ -177,6 +179,77 @@ def draw_position_accuracy(axes, predictions: dict, references, positions: int) 
     axes[0].set_ylabel("token accuracy")
     axes[1].legend(frameon=False, fontsize=8)
     return curves
+
+
+def _check_per_seed(per_seed, key: str) -> list:
+    per_seed = checks.nonempty(per_seed, "per_seed")
+    for i, row in enumerate(per_seed):
+        if not isinstance(row, dict) or key not in row:
+            raise ValueError(f"per_seed[{i}] must be a recorded seed with {key!r} (results['per_seed'] of a run)")
+    return list(per_seed)
+
+
+def draw_recorded_curves(ax, per_seed, block: int) -> dict:
+    """The training curves of a recorded run over its seeds: for the independent
+    model's L2R loss and the causal and leaky models' L2R + R2L sums, each seed
+    thin and the mean over seeds bold (``per_seed[i]["curves"][mode][direction]``,
+    means over blocks of ``block`` steps), log scale. Returns the mean curves."""
+    checks.axes(ax, "ax")
+    per_seed = _check_per_seed(per_seed, "curves")
+    block = checks.positive_int(block, "block")
+    series = {"independent: L2R loss alone": ("0.5", lambda c: np.asarray(c["none"]["l2r"])),
+              "article (positions ≤ n): L2R + R2L": ("#e6550d", lambda c: np.add(c["causal"]["l2r"],
+                                                                                c["causal"]["r2l"])),
+              "leaky (all positions): L2R + R2L": ("#31a354", lambda c: np.add(c["full"]["l2r"], c["full"]["r2l"]))}
+    means = {}
+    for label, (colour, pick) in series.items():
+        try:
+            curves = np.array([pick(row["curves"]) for row in per_seed], dtype=float)
+        except (KeyError, TypeError, ValueError):
+            raise ValueError("per_seed curves must hold 'none', 'causal' and 'full', each with equally long "
+                             "'l2r' and 'r2l' lists") from None
+        steps = block * (np.arange(curves.shape[1]) + 0.5)
+        for curve in curves:
+            ax.plot(steps, curve, color=colour, lw=0.7, alpha=0.35)
+        means[label] = curves.mean(axis=0)
+        ax.plot(steps, means[label], color=colour, lw=2, label=f"{label} (mean of {len(curves)} seeds)")
+    ax.set_xlabel("training step")
+    ax.set_ylabel("cross-entropy (nats per token)")
+    ax.set_yscale("log")
+    ax.legend(frameon=False, fontsize=8)
+    return means
+
+
+def draw_recorded_positions(axes, per_seed) -> dict:
+    """Token accuracy by position from a recorded run, counted from the start
+    (``axes[0]``) and from the end (``axes[1]``), for the decoders of
+    ``POSITION_DECODERS``: the mean over seeds, with the range of the seeds shaded
+    (``per_seed[i]["decoders"][name]["start"|"end"]``). Returns the mean curves,
+    ``{(name, from_end): accuracies}``."""
+    if len(axes) != 2:
+        raise ValueError(f"axes must be two matplotlib Axes, got {len(axes)}")
+    for ax in axes:
+        checks.axes(ax, "ax")
+    per_seed = _check_per_seed(per_seed, "decoders")
+    missing = sorted({name for row in per_seed for name in POSITION_DECODERS if name not in row["decoders"]})
+    if missing:
+        raise ValueError(f"per_seed decoders lack {missing}")
+    means = {}
+    for ax, side in zip(axes, ("start", "end")):
+        for name, colour in POSITION_DECODERS.items():
+            acc = np.array([[np.nan if a is None else a for a in row["decoders"][name][side]] for row in per_seed],
+                           dtype=float)
+            x = np.arange(1, acc.shape[1] + 1)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # a position no reference reaches
+                mean, low, high = np.nanmean(acc, axis=0), np.nanmin(acc, axis=0), np.nanmax(acc, axis=0)
+            means[name, side == "end"] = mean
+            ax.fill_between(x, low, high, color=colour, alpha=0.2, lw=0)
+            ax.plot(x, mean, "o-", color=colour, label=name)
+        ax.set_xlabel("position from the " + side)
+    axes[0].set_ylabel(f"token accuracy (mean, range of {len(per_seed)} seeds)")
+    axes[1].legend(frameon=False, fontsize=8)
+    return means
 
 
 def _path_text(tokens, decode) -> str:

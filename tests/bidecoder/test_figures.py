@@ -11,8 +11,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from blogcode.bidecoder.figures import (POSITION_DECODERS, beam_step_traces, draw_architecture,  # noqa: E402
-                                        draw_leakage, draw_position_accuracy, draw_training_curves, smooth,
-                                        use_cjk_font)
+                                        draw_leakage, draw_position_accuracy, draw_recorded_curves,
+                                        draw_recorded_positions, draw_training_curves, smooth, use_cjk_font)
 from tests.bidecoder.toys import letters, recorded_search  # noqa: E402
 
 @pytest.fixture(scope="module")
@@ -50,6 +50,33 @@ def test_result_plots_draw_what_they_are_given():
     assert len(axes[0].lines) == len(POSITION_DECODERS)
 
 
+def _recorded_seeds():
+    """Two seeds shaped like results["per_seed"] of the bidecoder/sorting recording."""
+    rows = []
+    for scale in (1.0, 3.0):
+        curves = {m: {"l2r": [scale, scale / 2], "r2l": [scale, scale / 4]} for m in ("none", "causal", "full")}
+        decoders = {name: {"start": [1.0, 0.5 * scale / 3, None], "end": [scale / 3, 1.0, None]}
+                    for name in POSITION_DECODERS}
+        rows.append({"curves": curves, "decoders": decoders})
+    return rows
+
+
+def test_recorded_plots_draw_every_seed_and_the_mean():
+    fig, ax = plt.subplots()
+    means = draw_recorded_curves(ax, _recorded_seeds(), block=10)
+    assert len(ax.lines) == 3 * 3 and ax.get_yscale() == "log"  # per series: two seeds and the mean
+    np.testing.assert_allclose(ax.lines[0].get_xdata(), [5, 15])  # block centres
+    np.testing.assert_allclose(means["independent: L2R loss alone"], [2.0, 1.0])
+    np.testing.assert_allclose(means["article (positions ≤ n): L2R + R2L"], [4.0, 1.5])
+    plt.close(fig)
+    fig, axes = plt.subplots(1, 2)
+    means = draw_recorded_positions(axes, _recorded_seeds())
+    plt.close(fig)
+    np.testing.assert_allclose(means["L2R beam", False], [1.0, 1 / 3, np.nan])
+    np.testing.assert_allclose(means["R2L beam", True], [2 / 3, 1.0, np.nan])
+    assert len(axes[0].lines) == len(POSITION_DECODERS) and len(axes[0].collections) == len(POSITION_DECODERS)
+
+
 def _axes():
     fig, ax = plt.subplots()
     plt.close(fig)
@@ -77,6 +104,16 @@ BAD_CALLS = [
     (lambda r: draw_position_accuracy([_axes(), _axes()], None, [[1]], 2), TypeError, "predictions"),
     (lambda r: draw_position_accuracy([_axes(), _axes()], {}, [[1]], 2), ValueError, "predictions"),
     (lambda r: draw_position_accuracy([_axes(), _axes()], {}, [[1]], 2.0), TypeError, "positions"),
+    (lambda r: draw_recorded_curves(None, _recorded_seeds(), 10), TypeError, "ax"),
+    (lambda r: draw_recorded_curves(_axes(), [], 10), ValueError, "per_seed"),
+    (lambda r: draw_recorded_curves(_axes(), None, 10), TypeError, "per_seed"),
+    (lambda r: draw_recorded_curves(_axes(), [{"loss": {}}], 10), ValueError, "per_seed"),
+    (lambda r: draw_recorded_curves(_axes(), [{"curves": {"none": {}}}], 10), ValueError, "per_seed"),
+    (lambda r: draw_recorded_curves(_axes(), _recorded_seeds(), 0), ValueError, "block"),
+    (lambda r: draw_recorded_positions([_axes()], _recorded_seeds()), ValueError, "axes"),
+    (lambda r: draw_recorded_positions([_axes(), None], _recorded_seeds()), TypeError, "ax"),
+    (lambda r: draw_recorded_positions([_axes(), _axes()], [{"decoders": {}}]), ValueError, "per_seed"),
+    (lambda r: draw_recorded_positions([_axes(), _axes()], ["seed"]), ValueError, "per_seed"),
 ]
 
 
