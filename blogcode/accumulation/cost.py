@@ -10,8 +10,9 @@ MNIST's shape (speed and memory do not depend on the values).
   against ``GradientAccumulation(Adam, n)``, and one plain step at batch ``n b``;
   interleaved, the best of ``repeat`` rounds, in this process.
 * ``peak_memory``: the peak of TensorFlow's allocator while training one
-  configuration, above what the weights and optimizer slots took before the first
-  step, measured in a fresh process so that no other allocation counts (on the CPU
+  configuration, above what the model's weights took: the optimizer's state (Adam's
+  two moments, and the accumulators of ``GradientAccumulation``) plus what a step
+  needs. Measured in a fresh process so that no other allocation counts (on the CPU
   with TensorFlow's BFC allocator switched on for its statistics).
 * ``accumulation_cost``: both, and the three ratios the chapter discusses.
 """
@@ -33,16 +34,20 @@ import json, sys
 import keras
 import tensorflow as tf
 from blogcode.accumulation.cost import training_step
+from blogcode.accumulation.experiments import article_mlp
 from blogcode.optimizers.accumulation import GradientAccumulation
 
 batch, steps, calls = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 gpu = bool(tf.config.list_physical_devices("GPU"))
-step = training_step(keras.optimizers.Adam() if steps == 1 else GradientAccumulation(keras.optimizers.Adam(), steps))
-# Trace before measuring; the batch itself is created inside the measurement.
-step.get_concrete_function(tf.TensorSpec((batch, 784)), tf.TensorSpec((batch,), tf.int32))
 device = "GPU:0" if gpu else "CPU:0"
+model = article_mlp(seed=0)
+# The baseline is the weights alone: the optimizer's state (Adam's moments, the
+# accumulators) is built below and counts, since accumulation adds to it.
 tf.config.experimental.reset_memory_stats(device)
 base = tf.config.experimental.get_memory_info(device)["current"]
+optimizer = keras.optimizers.Adam() if steps == 1 else GradientAccumulation(keras.optimizers.Adam(), steps)
+step = training_step(optimizer, model)
+step.get_concrete_function(tf.TensorSpec((batch, 784)), tf.TensorSpec((batch,), tf.int32))
 x = tf.random.uniform((batch, 784))
 y = tf.random.uniform((batch,), maxval=10, dtype=tf.int32)
 for _ in range(calls):
@@ -52,16 +57,19 @@ print(json.dumps({"device": "GPU" if gpu else "CPU", "increase": peak - base}))
 """
 
 
-def training_step(optimizer):
-    """A ``tf.function(x, y) -> loss`` that makes one training step of a fresh
-    ``article_mlp`` (seed 0) with ``optimizer`` (built on the model's weights)."""
+def training_step(optimizer, model=None):
+    """A ``tf.function(x, y) -> loss`` that makes one training step of ``model``
+    (default: a fresh ``article_mlp``, seed 0) with ``optimizer``, which is built on
+    the model's weights here."""
     import keras
     import tensorflow as tf
 
     from blogcode.accumulation.experiments import article_mlp
 
     checks.instance_of(optimizer, "optimizer", keras.optimizers.Optimizer, "a keras.optimizers.Optimizer")
-    model = article_mlp(seed=0)
+    if model is None:
+        model = article_mlp(seed=0)
+    checks.instance_of(model, "model", keras.Model, "a keras.Model")
     optimizer.build(model.trainable_variables)
     loss_fn = keras.losses.SparseCategoricalCrossentropy()
 
@@ -77,8 +85,9 @@ def training_step(optimizer):
 
 def peak_memory(batch: int, steps: int, calls: int) -> dict:
     """``{"device", "increase"}``: the bytes TensorFlow's allocator peaked above the
-    weights and slots while making ``calls`` training steps at ``batch``, with plain
-    Adam (``steps = 1``) or accumulating ``steps`` micro-batches, in a fresh process."""
+    model's weights (so the optimizer's state counts) while making ``calls`` training
+    steps at ``batch``, with plain Adam (``steps = 1``) or accumulating ``steps``
+    micro-batches, in a fresh process."""
     batch, steps, calls = (checks.positive_int(v, n) for v, n in ((batch, "batch"), (steps, "steps"), (calls, "calls")))
     # The BFC allocator on the CPU keeps the statistics that get_memory_info reads.
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "TF_CPU_ALLOCATOR_USE_BFC": "true"}

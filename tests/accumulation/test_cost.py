@@ -4,10 +4,13 @@ is shared; memory is asserted only in the direction the chapter states."""
 
 import math
 
+import numpy as np
+
 import pytest
 
 import keras
 
+from blogcode.accumulation.experiments import article_mlp
 from blogcode.accumulation.cost import accumulation_cost, peak_memory, step_times, training_step
 
 
@@ -21,6 +24,7 @@ from blogcode.accumulation.cost import accumulation_cost, peak_memory, step_time
     (lambda: peak_memory(8, 1, 1.5), TypeError, "calls"),
     (lambda: accumulation_cost(4, 1, 8, 1), ValueError, "steps"),
     (lambda: training_step("adam"), TypeError, "optimizer"),
+    (lambda: training_step(keras.optimizers.Adam(), model="mlp"), TypeError, "model"),
 ])
 def test_rejects_bad_input(call, error, word):
     with pytest.raises(error, match=word):
@@ -34,13 +38,17 @@ def test_step_times_names_the_three_steps():
 
 
 def test_accumulation_cost_ratios_and_memory():
-    cost = accumulation_cost(32, 16, calls=16, repeat=1)
+    cost = accumulation_cost(64, 32, calls=32, repeat=1)
     t, m = cost["times"], cost["memory"]
     assert cost["micro-step ratio"] == pytest.approx(t["accumulation step, batch b"] / t["plain step, batch b"])
-    assert cost["update ratio"] == pytest.approx(16 * t["accumulation step, batch b"] / t["plain step, batch n*b"])
+    assert cost["update ratio"] == pytest.approx(32 * t["accumulation step, batch b"] / t["plain step, batch n*b"])
     assert m["batch n*b"]["device"] in ("CPU", "GPU") and m["n x b accumulated"]["increase"] > 0
     assert cost["memory ratio"] == pytest.approx(m["batch n*b"]["increase"] / m["n x b accumulated"]["increase"])
-    assert cost["memory ratio"] > 1      # a batch of 512 needs more than 16 accumulated batches of 32
+    assert cost["memory ratio"] > 1      # a batch of 2,048 needs more than 32 accumulated batches of 64
+    # ... though not 32 times more: both hold Adam's moments, and accumulation adds its accumulators
+    assert cost["memory ratio"] < 32
+    adam_state = 2 * 4 * sum(int(np.prod(w.shape)) for w in article_mlp(seed=0).weights)
+    assert m["n x b accumulated"]["increase"] > 1.5 * adam_state     # moments + accumulators (+ the step)
 
 
 def test_training_step_trains_the_article_mlp():
