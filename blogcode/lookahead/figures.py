@@ -198,9 +198,8 @@ def drift_figure(plain, lazy, word: int = 0):
     return fig
 
 
-def _spread(s: dict, percent: bool = True) -> str:
-    scale, unit = (100, " %") if percent else (1, "")
-    return f"{scale * s['mean']:.1f} ± {scale * s['std']:.1f}{unit}"
+def _percent_spread(s: dict) -> str:
+    return f"{100 * s['mean']:.1f} ± {100 * s['std']:.1f} %"
 
 
 def text_comparison_table(results: dict) -> str:
@@ -224,7 +223,7 @@ def text_comparison_table(results: dict) -> str:
                           f"({above} of {len(paired['per seed'])} seeds above)")
             t = f"{paired['t']:+.2f} (±{paired['critical t']:.2f})"
             verdict = "yes" if paired["exceeds_seed_noise"] else "no"
-        rows.append([name, _spread(summary["best val accuracy"]), ", ".join(map(str, results["best epoch"][name])),
-                     _spread(summary["final val accuracy"]), difference, t, verdict])
+        rows.append([name, _percent_spread(summary["best val accuracy"]), ", ".join(map(str, results["best epoch"][name])),
+                     _percent_spread(summary["final val accuracy"]), difference, t, verdict])
     return markdown_table(["optimizer", "best val. accuracy", "epoch of the best, per seed", "final val. accuracy",
                            "best minus Adam's, same seed", "paired t (5 % bound)", "beyond seed noise"], rows)
