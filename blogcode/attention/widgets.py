@@ -17,7 +17,7 @@ from blogcode.attention.patterns import PATTERN_NAMES, pattern_mask, receptive_f
 from blogcode.figures import stepped_figure
 from blogcode.widgets import LiveView, LiveWidget
 
-__all__ = ["PATTERNS", "pattern_explorer", "pattern_view", "pattern_live_widget"]
+__all__ = ["PATTERNS", "EXPLORER_LAYOUT", "EXPLORER_SLIDER", "pattern_explorer", "pattern_view", "pattern_live_widget"]
 
 #: The patterns the explorer offers, in its order.
 PATTERNS = PATTERN_NAMES
@@ -38,9 +38,23 @@ def pattern_explorer(n: int = 24, ks=(2, 3, 4, 6), query: int | None = None) -> 
                 # short labels, so that all of them fit under the slider; the counts are in the legend
                 steps.append((f"{pattern}{'' if pattern == 'dense' else f' {k}'}{' c' if causal else ''}", traces))
     fig = stepped_figure(steps, slider_label="pattern (k, c = causal)", active=len(steps) - 4, layout=pattern_layout(
-        f"Attention patterns for n = {n}: the mask, and the links of query {query}", n))
-    fig.layout.sliders[0].font = dict(size=10)
+        f"Attention patterns, n = {n}<br><sup>left: the mask; right: the links of query {query}</sup>", n))
+    fig.update_layout(**EXPLORER_LAYOUT)
+    fig.layout.sliders[0].update(EXPLORER_SLIDER)
     return fig
+
+
+#: What the static explorer changes in ``pattern_layout``: a two-line title that fits a
+#: phone's width, the legend in its own band under it (clear of the title and of the
+#: panels), and room under the axis titles for the slider's current value and labels.
+EXPLORER_LAYOUT = dict(
+    title=dict(yref="container", y=1.0, yanchor="top", pad=dict(t=14), x=0.02, xanchor="left"),
+    height=570, margin=dict(l=56, r=40, t=108, b=70),
+    legend=dict(orientation="h", y=1.03, yanchor="bottom", x=0.0, xanchor="left", font=dict(size=12)),
+)
+#: The slider: its current value well below the axis titles, small labels, inset ends.
+EXPLORER_SLIDER = dict(pad=dict(t=78, l=10, r=10), font=dict(size=10), x=0.0, len=1.0,
+                       currentvalue=dict(font=dict(size=13), offset=12))
 
 
 def pattern_view(pattern: str = "sparse", n: int = 24, k: int = 4, causal: bool = False,

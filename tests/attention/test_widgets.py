@@ -16,6 +16,20 @@ def test_explorer_precomputes_every_step():
     assert PATTERNS == ("dense", "atrous", "local", "sparse")
 
 
+def test_explorer_layout_keeps_legend_title_and_slider_apart():
+    """The layout seen in screenshots at 1280 and 390 px: the legend in the top margin
+    above the panels, the slider's current value below the axis titles, a short title."""
+    fig = pattern_explorer(12, ks=(2,))
+    layout = fig.layout
+    assert layout.legend.yanchor == "bottom" and layout.legend.y > 1          # above the panels
+    assert layout.margin.t >= 100 and layout.margin.b >= 60
+    slider = layout.sliders[0]
+    assert slider.pad.t >= 60 and slider.pad.l > 0 and slider.pad.r > 0
+    first_line = layout.title.text.split("<br>")[0]
+    assert len(first_line) <= 32, first_line                                 # fits a phone's width
+    assert max(len(step.label) for step in slider.steps) <= 10
+
+
 def test_view_is_the_figure_and_the_counts():
     shown = pattern_view("sparse", n=24, k=4, query=12)
     assert isinstance(shown, LiveView)
