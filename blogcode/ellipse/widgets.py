@@ -24,10 +24,30 @@ from blogcode.ellipse.gluing import glue, glue_pair
 from blogcode.figures import stepped_figure
 from blogcode.widgets import LiveView, LiveWidget
 
-__all__ = ["ratio_explorer", "pair_explorer", "glue_view", "pair_view", "live_widget", "pair_live_widget"]
+__all__ = ["LINE_PLACES", "lean_traces", "ratio_explorer", "pair_explorer", "glue_view", "pair_view", "live_widget", "pair_live_widget"]
+
+
+#: Decimal places kept in the explorers' gappy 3D lines (a solid about 2 units across:
+#: 0.001 is half a pixel of a 1000-pixel scene).
+LINE_PLACES = 3
+
+
+def lean_traces(traces, places: int = LINE_PLACES) -> list:
+    """``traces`` with the coordinates of their gapped lines (lists holding ``None``, which
+    ``blogcode.figures.figure_html`` cannot store as float32 and writes at full precision)
+    rounded to ``places`` decimals: a third of an explorer step's bytes, invisible."""
+    places = checks.integer(places, "places", minimum=1)
+    for trace in traces:
+        for key in ("x", "y", "z"):
+            values = trace[key] if key in trace else None
+            if values is None or isinstance(values, str) or not any(v is None for v in values):
+                continue
+            trace[key] = [None if v is None else round(float(v), places) for v in values]
+    return list(traces)
 
 
 def _explorer(steps, title, slider_label, active) -> go.Figure:
+    steps = [(label, lean_traces(traces)) for label, traces in steps]
     fig = stepped_figure(steps, slider_label=slider_label, active=active, subplots=glue_subplots(),
                          rows_cols=[STEP_PLACES])
     return glue_layout(fig, title)

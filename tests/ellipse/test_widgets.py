@@ -51,3 +51,27 @@ def test_explorers_reject_bad_arguments():
     pytest.importorskip("ipywidgets")
     with pytest.raises(ValueError, match="^n must"):
         live_widget(n=1)
+
+
+def test_explorer_lines_are_rounded_and_the_rest_kept():
+    """The gapped 3D lines (lists with None) are stored with LINE_PLACES decimals, which
+    keeps the 19-step explorer of the chapter light; arrays and gaps are unchanged."""
+    from blogcode.ellipse.figures import step_traces
+    from blogcode.ellipse.gluing import glue
+    from blogcode.ellipse.widgets import LINE_PLACES, lean_traces
+
+    res = glue(1.0, 0.5, n=41)
+    raw, lean = step_traces(res), lean_traces(step_traces(res))
+    gapped = [i for i, tr in enumerate(raw) if tr.type == "scatter3d"]
+    assert gapped, "the solid has gapped lines"
+    for i in gapped:
+        for key in ("x", "y", "z"):
+            before, after = raw[i][key], lean[i][key]
+            assert [v is None for v in before] == [v is None for v in after]
+            assert all(a == round(a, LINE_PLACES) and abs(a - b) <= 0.5 * 10 ** -LINE_PLACES
+                       for a, b in zip(after, before) if a is not None)
+    assert all(raw[i].type != "surface" or (raw[i].z == lean[i].z).all() for i in range(len(raw)))
+    fig = ratio_explorer([0.1 + 0.05 * i for i in range(19)], n=41)
+    assert len(fig.layout.sliders[0].steps) == 19 and len(fig.data) == 19 * 9
+    with pytest.raises(ValueError, match="places"):
+        lean_traces(raw, places=0)
