@@ -16,6 +16,7 @@ solver (:func:`blogcode.rope.solver.shown_equilibria`):
 
 from __future__ import annotations
 
+import numpy as np
 import plotly.graph_objects as go
 
 from blogcode import checks
@@ -25,7 +26,7 @@ from blogcode.rope.figures import axis_ranges, solution_figure, numbers_lines, r
 from blogcode.rope.solver import RopeSolveError, shown_equilibria
 from blogcode.widgets import LiveView, LiveWidget
 
-__all__ = ["omega_steps", "omega_explorer", "rope_view", "live_widget"]
+__all__ = ["EXPLORER_POINTS", "thin_traces", "omega_steps", "omega_explorer", "rope_view", "live_widget"]
 
 
 def omega_steps(g, length, start, end, omegas, *, n_scan: int = 101):
@@ -44,6 +45,26 @@ def omega_steps(g, length, start, end, omegas, *, n_scan: int = 101):
     return out
 
 
+#: Points kept per curve in the static explorer: the solver's 401 samples drawn as a
+#: smooth line need far fewer, and every slider step stores every curve.
+EXPLORER_POINTS = 101
+
+
+def thin_traces(traces, points: int = EXPLORER_POINTS) -> list:
+    """``traces`` with every line longer than ``points`` samples thinned to about
+    ``points`` (evenly by index, both ends kept). The numbers shown in a step are
+    computed from the full solution before, so they are unchanged."""
+    points = checks.integer(points, "points", minimum=2)
+    for trace in traces:
+        x = trace.x
+        if x is None or len(x) <= points:
+            continue
+        n = len(x)
+        keep = np.unique(np.r_[np.round(np.linspace(0, n - 1, points)).astype(int), n - 1])
+        trace.x, trace.y = np.asarray(x)[keep], np.asarray(trace.y)[keep]
+    return list(traces)
+
+
 def omega_explorer(steps, *, title: str, max_others: int = 4, active: int = 0) -> go.Figure:
     """A kernel-free figure with one precomputed slider step per ``omega``."""
     all_ropes = [r for _, m, o in steps for r in (m, *o[:max_others])]
@@ -51,7 +72,7 @@ def omega_explorer(steps, *, title: str, max_others: int = 4, active: int = 0) -
     n_traces = 2 + max_others + 1
     rows_cols = [trace_places(max_others)]
     fig = stepped_figure(
-        [(f"{om:.2f}", rope_traces(m, o, max_others)) for om, m, o in steps],
+        [(f"{om:.2f}", thin_traces(rope_traces(m, o, max_others))) for om, m, o in steps],
         slider_label="ω", active=active, subplots=rope_subplots(), rows_cols=rows_cols,
     )
     assert len(fig.data) == n_traces * len(steps)

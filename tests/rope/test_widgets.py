@@ -53,3 +53,23 @@ def test_live_widget_redraws_and_reports_impossible_settings():
     live.controls["length"].value = 0.5  # shorter than the distance between the ends
     assert live.result is None and "must exceed the distance" in live.error
     assert isinstance(R.RopeSolveError("x"), RuntimeError)
+
+
+def test_explorer_curves_are_thinned_and_the_numbers_kept():
+    """Every curve of the static explorer holds at most EXPLORER_POINTS samples, both ends
+    kept, while the numbers of a step come from the full solution (so the chapter can offer
+    many slider steps within the page budget)."""
+    steps = RW.omega_steps(3.0, 1.4, (0.0, 0.0), (0.6, 0.8), [0.0, 2.0, 4.0])
+    main = steps[1][1]
+    assert len(main.x) > RW.EXPLORER_POINTS
+    fig = RW.omega_explorer(steps, title="t", max_others=0, active=1)
+    assert len(fig.layout.sliders[0].steps) == 3
+    shape, tension, numbers = fig.data[3:6]
+    assert len(shape.x) <= RW.EXPLORER_POINTS + 1 and len(tension.x) == len(shape.x)
+    assert (shape.x[0], shape.y[-1]) == (main.x[0], main.y[-1]) and tension.y[-1] == main.tension[-1]
+    assert f"max = {main.max_tension:.4g}" in numbers.text[0]
+    assert set(zip(shape.x, shape.y)) <= set(zip(main.x, main.y))   # samples of the solution, not new points
+    short = RW.thin_traces([fig.data[2]], points=5)[0]     # a text trace is left alone
+    assert list(short.x) == [0.0]
+    with pytest.raises(ValueError, match="points"):
+        RW.thin_traces([], points=1)
