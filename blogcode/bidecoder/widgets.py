@@ -31,31 +31,67 @@ def _check_recorded(result) -> BidirectionalResult:
     return result
 
 
-def beam_explorer(result, decode, row: int = 0, title: str = "Bidirectional beam search, step by step") -> go.Figure:
+def _steps_of_row(result, row: int) -> int:
+    """How many snapshots of ``result.trace`` show ``row`` changing: up to the first
+    one where both directions' beams of that row have all finished (later ones repeat it)."""
+    for t, snap in enumerate(result.trace):
+        if all(np.asarray(snap[d]["finished"][row]).all() for d in ("l2r", "r2l")):
+            return t + 1
+    return len(result.trace)
+
+
+def beam_explorer(result, decode, row: int = 0, title: str = "Bidirectional beam search, step by step",
+                  rows=None, names=None) -> go.Figure:
     """Static explorer over a search run with ``record=True``: one slider step
-    per decoding step, both directions' beams (path text and score)."""
+    per decoding step, both directions' beams (path text and score).
+
+    With ``rows`` (several inputs of the searched batch) the slider walks through
+    each input's steps in turn, up to the step where that input's beams have all
+    finished; the title then names the input (``names``, one per row, else its
+    index) and the step labels are ``"<letter><step>"`` (A0, A1, ..., B0, ...)."""
     checks.instance_of(result, "result", BidirectionalResult)
     checks.function(decode, "decode")
     row = checks.integer(row, "row")
     checks.string(title, "title")
     if not result.trace:
         raise ValueError("result has no trace; run bidirectional_beam_search(..., record=True)")
-    if not 0 <= row < result.trace[0]["l2r"]["tokens"].shape[0]:
-        raise ValueError(f"row={row} is outside the searched batch")
+    batch = result.trace[0]["l2r"]["tokens"].shape[0]
+    several = rows is not None
+    rows = [checks.integer(r, "rows[]") for r in checks.nonempty(rows, "rows")] if several else [row]
+    if len(rows) > 26:
+        raise ValueError(f"rows must name at most 26 inputs (one letter each), got {len(rows)}")
+    for r in rows:
+        if not 0 <= r < batch:
+            raise ValueError(f"{'rows[]' if several else 'row'}={r} is outside the searched batch")
+    names = [str(r) for r in rows] if names is None else checks.strings(names, "names")
+    if len(names) != len(rows):
+        raise ValueError(f"names must give one name per row, got {len(names)} for {len(rows)}")
     fig = make_subplots(rows=1, cols=2, subplot_titles=("L2R beam", "R2L beam (written right to left)"),
                         horizontal_spacing=0.12)
-    steps = []
-    for t, snap in enumerate(result.trace):
-        one = {d: {key: value[row] for key, value in snap[d].items()} for d in ("l2r", "r2l")}
-        steps.append((f"{t}", beam_step_traces(one, decode)))
-    lowest = min(np.nanmin(np.where(np.isfinite(s[d]["scores"][row]), s[d]["scores"][row], np.nan))
-                 for s in result.trace[1:] for d in ("l2r", "r2l")) if len(result.trace) > 1 else -1.0
-    fig = stepped_figure(steps, slider_label="tokens generated", subplots=fig,
+    steps, titles, lowest = [], [], np.inf
+    for i, r in enumerate(rows):
+        shown = _steps_of_row(result, r) if several else len(result.trace)
+        for t, snap in enumerate(result.trace[:shown]):
+            one = {d: {key: value[r] for key, value in snap[d].items()} for d in ("l2r", "r2l")}
+            steps.append((f"{chr(65 + i)}{t}" if several else f"{t}", beam_step_traces(one, decode)))
+            titles.append(f"{title}<br><sup>input {chr(65 + i)}: '{names[i]}', {t} tokens generated</sup>")
+            if t > 0:
+                for d in ("l2r", "r2l"):
+                    scores = np.asarray(snap[d]["scores"][r], dtype=float)
+                    if np.isfinite(scores).any():
+                        lowest = min(lowest, float(np.min(scores[np.isfinite(scores)])))
+    lowest = -1.0 if not np.isfinite(lowest) else lowest
+    label = "input and tokens generated" if several else "tokens generated"
+    fig = stepped_figure(steps, slider_label=label, subplots=fig,
                          rows_cols=[[(1, 1), (1, 2)]],
-                         layout=dict(title=title, height=360, margin=dict(l=70, r=20, t=80, b=40)))
+                         layout=dict(title=titles[0] if several else title, height=380 if several else 360,
+                                     margin=dict(l=70, r=20, t=90 if several else 80, b=40)))
     for col in (1, 2):
         fig.update_xaxes(range=[min(lowest * 1.05, -0.5), 0], title_text="score (log p / length^α)", row=1, col=col)
         fig.update_yaxes(autorange="reversed", row=1, col=col)
+    if several:   # each step also names its input in the title
+        for step, text in zip(fig.layout.sliders[0].steps, titles):
+            step.method, step.args = "update", [step.args[0], {"title.text": text}]
     return fig
 
 

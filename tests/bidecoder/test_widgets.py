@@ -62,3 +62,26 @@ BAD_CALLS = [
 def test_public_functions_reject_bad_input(recorded, call, error, word):
     with pytest.raises(error, match=word):
         call(recorded)
+
+
+def test_explorer_walks_through_several_inputs(recorded):
+    """With rows, the slider shows each input's steps in turn (up to where its beams have
+    all finished), labelled A0, A1, ..., B0, ...; each step names its input in the title."""
+    single = [len(beam_explorer(recorded, letters, row=r).layout.sliders[0].steps) for r in (0, 1)]
+    figure = beam_explorer(recorded, letters, rows=[0, 1], names=["first", "second"])
+    steps = figure.layout.sliders[0].steps
+    assert len(figure.data) == 2 * len(steps) and len(steps) <= sum(single)
+    labels = [s.label for s in steps]
+    assert labels[0] == "A0" and "B0" in labels and labels.index("B0") <= single[0]
+    assert all(s.method == "update" for s in steps)
+    assert "input B: 'second', 0 tokens generated" in steps[labels.index("B0")].args[1]["title.text"]
+    assert figure.layout.title.text == steps[0].args[1]["title.text"]
+    assert figure.layout.sliders[0].currentvalue.prefix == "input and tokens generated: "
+    with pytest.raises(ValueError, match=r"rows\[\]"):
+        beam_explorer(recorded, letters, rows=[0, 2])
+    with pytest.raises(TypeError, match=r"rows\[\]"):
+        beam_explorer(recorded, letters, rows=[0.0])
+    with pytest.raises(ValueError, match="names"):
+        beam_explorer(recorded, letters, rows=[0, 1], names=["one"])
+    with pytest.raises(ValueError, match="rows"):
+        beam_explorer(recorded, letters, rows=[])
