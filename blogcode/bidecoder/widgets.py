@@ -66,7 +66,7 @@ def beam_explorer(result, decode, row: int = 0, title: str = "Bidirectional beam
     names = [str(r) for r in rows] if names is None else checks.strings(names, "names")
     if len(names) != len(rows):
         raise ValueError(f"names must give one name per row, got {len(names)} for {len(rows)}")
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("L2R beam", "R2L beam (written right to left)"),
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("L2R beam", "R2L beam (as generated)"),
                         horizontal_spacing=0.12)
     steps, titles, lowest = [], [], np.inf
     for i, r in enumerate(rows):
@@ -84,8 +84,9 @@ def beam_explorer(result, decode, row: int = 0, title: str = "Bidirectional beam
     label = "input and tokens generated" if several else "tokens generated"
     fig = stepped_figure(steps, slider_label=label, subplots=fig,
                          rows_cols=[[(1, 1), (1, 2)]],
-                         layout=dict(title=titles[0] if several else title, height=380 if several else 360,
-                                     margin=dict(l=70, r=20, t=90 if several else 80, b=40)))
+                         layout=dict(title=titles[0] if several else title, height=430 if several else 400,
+                                     margin=dict(l=70, r=20, t=105 if several else 80, b=50)))
+    fig.layout.sliders[0].pad = dict(t=62, l=8, r=8)   # its current value below the axis titles
     for col in (1, 2):
         fig.update_xaxes(range=[min(lowest * 1.05, -0.5), 0], title_text="score (log p / length^α)", row=1, col=col)
         fig.update_yaxes(autorange="reversed", row=1, col=col)
