@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from blogcode.ellipse.widgets import (glue_view, live_widget, pair_explorer, pair_live_widget, pair_view,
@@ -12,11 +13,12 @@ from blogcode.widgets import LiveView, LiveWidget
 def test_widget_builders_run_headless():
     fig = ratio_explorer([0.4, 0.7, 1.0], n=41)
     assert len(fig.data) == 3 * 9 and len(fig.layout.sliders[0].steps) == 3
-    assert fig.layout.title.text == "Identical sheets, a = 1: move the slider over b/a"
+    assert fig.layout.title.text == "Identical sheets, a = 1<br><sup>move the slider over b/a</sup>"
     assert fig.layout.sliders[0].active == 1 and fig.layout.sliders[0].currentvalue.prefix == "b/a: "
     fig = pair_explorer((2.0, 1.0), [0.5, 3.0], n=41)
     texts = [tr.text[0] for tr in fig.data if tr.type == "scatter" and tr.mode == "text"]
     assert "does not glue" in texts[1] and "x(l)" in texts[0]
+    assert "l = " in texts[1] and ";" not in texts[1] and all(len(line) <= 26 for line in texts[1].split("<br>"))
     assert fig.layout.sliders[0].active == 0
     pytest.importorskip("ipywidgets")
     live = live_widget(2.0, 1.0, n=41)
@@ -54,8 +56,8 @@ def test_explorers_reject_bad_arguments():
 
 
 def test_explorer_lines_are_rounded_and_the_rest_kept():
-    """The gapped 3D lines (lists with None) are stored with LINE_PLACES decimals, which
-    keeps the 19-step explorer of the chapter light; arrays and gaps are unchanged."""
+    """The surfaces and gapped 3D lines are stored with LINE_PLACES decimals, which keeps
+    the 19-step explorer of the chapter light; shapes and gaps are unchanged."""
     from blogcode.ellipse.figures import step_traces
     from blogcode.ellipse.gluing import glue
     from blogcode.ellipse.widgets import LINE_PLACES, lean_traces
@@ -70,7 +72,13 @@ def test_explorer_lines_are_rounded_and_the_rest_kept():
             assert [v is None for v in before] == [v is None for v in after]
             assert all(a == round(a, LINE_PLACES) and abs(a - b) <= 0.5 * 10 ** -LINE_PLACES
                        for a, b in zip(after, before) if a is not None)
-    assert all(raw[i].type != "surface" or (raw[i].z == lean[i].z).all() for i in range(len(raw)))
+    surfaces = [i for i, tr in enumerate(raw) if tr.type == "surface"]
+    assert surfaces, "the solid has surfaces"
+    for i in surfaces:
+        for key in ("x", "y", "z"):
+            before, after = np.asarray(raw[i][key], dtype=float), lean[i][key]
+            assert isinstance(after, (list, tuple)) and np.asarray(after, dtype=float).shape == before.shape
+            np.testing.assert_allclose(np.asarray(after, dtype=float), before, atol=0.5 * 10 ** -LINE_PLACES, rtol=0)
     fig = ratio_explorer([0.1 + 0.05 * i for i in range(19)], n=41)
     assert len(fig.layout.sliders[0].steps) == 19 and len(fig.data) == 19 * 9
     with pytest.raises(ValueError, match="places"):
