@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from blogcode.attention.efficient import (CORES, atrous_attention, band_parts, joint_masked_softmax, local_attention,
-                                          sparse_attention)
+from blogcode.attention.efficient import (CORES, atrous_attention, band_window, local_attention, merge_parts,
+                                          part_softmax, sparse_attention)
 from blogcode.attention.patterns import atrous_mask, attention_mask, dense_attention, local_mask, sparse_mask
 from blogcode.masking import masked_softmax, sequence_mask
 
@@ -127,21 +127,18 @@ def test_efficient_forms_never_build_an_n_by_n_matrix(causal, n):
         assert largest < batch * n * n / 4, form
 
 
-@pytest.mark.parametrize("causal, parts", [(False, 3), (True, 2)])
+@pytest.mark.parametrize("causal, shifts", [(False, 3), (True, 2)])
 @pytest.mark.parametrize("block", [8, 5])
-def test_local_scores_are_blocks_of_the_band_only(causal, parts, block):
+def test_local_scores_are_a_window_of_the_band_only(causal, shifts, block):
     n, k = 80, 8
     q, k_, _ = random_qkv(1, n)
     valid = tf.ones((1, n), tf.bool)
-    band = band_parts(q, k_, valid, k, block, causal)
-    parts = parts if block == k else len(range(-2, 1 if causal else 3))
-    assert len(band) == parts
+    scores, allowed = band_window(q, k_, valid, k, block, causal)
+    shifts = shifts if block == k else len(range(-2, 1 if causal else 3))
     rows = -(-n // block)
-    for scores, allowed, layout in band:
-        assert tuple(scores.shape) == tuple(allowed.shape) == (rows, block, block) and layout == "blocks"
-    assert sum(int(tf.size(s)) for s, _, _ in band) == parts * block * rows * block  # about parts * block * n, not n * n
-    allowed = tf.add_n([tf.reduce_sum(tf.cast(a, tf.int32)) for _, a, _ in band])
-    assert int(allowed) == local_mask(n, k, causal=causal).sum()
+    # about shifts * block * n scores, not n * n
+    assert tuple(scores.shape) == tuple(allowed.shape) == (rows, block, shifts * block)
+    assert int(tf.reduce_sum(tf.cast(allowed, tf.int32))) == local_mask(n, k, causal=causal).sum()
 
 
 def test_peak_memory_at_4096_is_under_a_tenth_of_dense():
@@ -217,13 +214,30 @@ def test_efficient_forms_reject_bad_input(form):
         attend(q, k, "values", 2)
 
 
-def test_joint_masked_softmax_is_one_softmax_over_all_parts():
+def test_part_softmax_is_the_masked_softmax_with_its_log_sum_exp():
     rng = np.random.default_rng(4)
+    scores = tf.constant(rng.normal(size=(3, 2, 5)).astype("float32"))
+    allowed = tf.constant(rng.random((3, 2, 5)) < 0.6) | tf.one_hot([[0, 1]] * 3, 5, on_value=True, off_value=False)
+    weights, log_total = part_softmax(scores, allowed)
+    np.testing.assert_allclose(weights.numpy(), masked_softmax(scores, allowed).numpy(), atol=1e-6)
+    expected = np.log(np.sum(np.where(allowed.numpy(), np.exp(scores.numpy()), 0), -1, keepdims=True))
+    np.testing.assert_allclose(log_total.numpy(), expected, atol=1e-5)
+    weights, _ = part_softmax(scores)   # no mask: the plain softmax
+    np.testing.assert_allclose(weights.numpy(), tf.nn.softmax(scores).numpy(), atol=1e-6)
+
+
+def test_merge_parts_is_one_softmax_over_all_parts():
+    rng = np.random.default_rng(5)
     a, b = (tf.constant(rng.normal(size=(3, 2, 4)).astype("float32")) for _ in range(2))
+    va, vb = (tf.constant(rng.normal(size=(3, 4, 6)).astype("float32")) for _ in range(2))
     allowed_a = tf.constant(rng.random((3, 2, 4)) < 0.6)
     allowed_b = tf.constant(rng.random((3, 2, 4)) < 0.6)
-    wa, wb = joint_masked_softmax([(a, allowed_a, "blocks"), (b, allowed_b, "blocks")], scale=0.5)
-    joint = masked_softmax(tf.concat([a, b], -1) * 0.5, tf.concat([allowed_a, allowed_b], -1))
-    np.testing.assert_allclose(tf.concat([wa, wb], -1).numpy(), joint.numpy(), atol=1e-6)
-    (none,) = joint_masked_softmax([(a, tf.zeros_like(allowed_a), "blocks")])
-    assert np.all(none.numpy() == 0)   # no allowed key: zeros, not NaN
+    allowed_a = tf.tensor_scatter_nd_update(allowed_a, [[0, 0]], [[False] * 4])   # a query with no key in part a
+    allowed_b = tf.tensor_scatter_nd_update(allowed_b, [[0, 0]], [[True] * 4])
+    (wa, la), (wb, lb) = part_softmax(a, allowed_a), part_softmax(b, allowed_b)
+    merged = merge_parts([tf.matmul(wa, va), tf.matmul(wb, vb)], [la, lb])
+    joint = masked_softmax(tf.concat([a, b], -1), tf.concat([allowed_a, allowed_b], -1))
+    np.testing.assert_allclose(merged.numpy(), tf.matmul(joint, tf.concat([va, vb], 1)).numpy(), atol=1e-6)
+    # Two softmaxes added are not the union's softmax: the test above can fail.
+    added = tf.matmul(wa, va) + tf.matmul(wb, vb)
+    assert not np.allclose(added.numpy(), merged.numpy(), atol=1e-3)
