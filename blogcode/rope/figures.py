@@ -84,14 +84,15 @@ def rope_layout(fig: go.Figure, title: str, xr, yr, tr) -> go.Figure:
     """Title, size and axes (ranges ``xr, yr`` for the shape, ``tr`` for the tension)."""
     fig.update_layout(
         title={"text": title, "x": 0.5},
-        height=640, margin={"l": 60, "r": 20, "t": 70, "b": 20},
+        height=640, margin={"l": 60, "r": 20, "t": 100, "b": 20},
         plot_bgcolor="white",
     )
-    fig.update_xaxes(title_text="x (distance from the rotation axis)", range=xr, row=1, col=1,
+    # Two-line axis and panel titles: side by side on a phone, one-line ones ran into each other.
+    fig.update_xaxes(title_text="x (distance from<br>the rotation axis)", range=xr, row=1, col=1,
                      zeroline=True, zerolinecolor="#999", gridcolor="#eee")
     fig.update_yaxes(title_text="y (height)", range=yr, row=1, col=1, scaleanchor="x",
                      scaleratio=1, gridcolor="#eee")
-    fig.update_xaxes(title_text="arc length s from the start", row=1, col=2, gridcolor="#eee")
+    fig.update_xaxes(title_text="arc length s<br>from the start", row=1, col=2, gridcolor="#eee")
     fig.update_yaxes(title_text="tension T", range=tr, row=1, col=2, gridcolor="#eee")
     fig.update_xaxes(visible=False, range=[0, 1], row=2, col=1)
     fig.update_yaxes(visible=False, range=[0, 1], row=2, col=1)
@@ -102,9 +103,9 @@ def rope_subplots():
     """The panel grid: shape (left), tension (right), numbers (below)."""
     return make_subplots(
         rows=2, cols=2, column_widths=[0.55, 0.45], row_heights=[0.8, 0.2],
-        horizontal_spacing=0.1, vertical_spacing=0.1,
+        horizontal_spacing=0.1, vertical_spacing=0.15,
         specs=[[{}, {}], [{"colspan": 2}, None]],
-        subplot_titles=("shape in the rotating plane (axis: x = 0)", "tension along the rope", ""),
+        subplot_titles=("shape in the rotating plane<br>(axis: x = 0)", "tension<br>along the rope", ""),
     )
 
 
