@@ -111,6 +111,10 @@ def live_widget(omega=2.0, g=3.0, length=1.4, end=(0.6, 0.8), start=(0.0, 0.0)) 
     }
 
     def view(omega, g, length, end_x, end_y, free_end):
+        # A slider moved back sends its value with float noise (0.6 returns as
+        # 0.6000000000000001), which the solver turns into a visibly different
+        # figure: rounded to the sliders' grid, one position always draws one figure.
+        omega, g, length, end_x, end_y = (round(v, 6) for v in (omega, g, length, end_x, end_y))
         return rope_view(omega, g, length, end_x, end_y, free_end, start=start)
 
     return LiveWidget(view, controls, rows=[["omega", "g", "length"], ["end_x", "end_y", "free_end"]],

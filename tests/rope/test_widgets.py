@@ -55,6 +55,17 @@ def test_live_widget_redraws_and_reports_impossible_settings():
     assert isinstance(R.RopeSolveError("x"), RuntimeError)
 
 
+def test_live_widget_draws_one_figure_per_slider_position():
+    """A slider moved back in JupyterLab sends 0.6000000000000001 for 0.6: the same
+    position must draw the same figure (tests/lab moves every slider and back)."""
+    pytest.importorskip("ipywidgets")
+    live = RW.live_widget()
+    first = live.figure.to_plotly_json()
+    live.controls["end_x"].value = 0.65
+    live.controls["end_x"].value = 0.6000000000000001
+    assert live.figure.to_plotly_json() == first
+
+
 def test_explorer_curves_are_thinned_and_the_numbers_kept():
     """Every curve of the static explorer holds at most EXPLORER_POINTS samples, both ends
     kept, while the numbers of a step come from the full solution (so the chapter can offer
