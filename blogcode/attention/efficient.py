@@ -148,7 +148,8 @@ def part_softmax(scores, allowed=None, scale=1.0):
     there is no NaN in values or gradients, and the softmax is TensorFlow's
     fused kernel. The log-sum-exp is ``max s - log max w``: two reductions,
     no second pass of ``exp``."""
-    scores = scores * scale   # in place in a graph, where q * scale would be one more n x d copy
+    if not (isinstance(scale, float) and scale == 1.0):
+        scores = scores * scale   # in place in a graph, where q * scale would be one more n x d copy
     if allowed is not None:
         scores = tf.where(allowed, scores, tf.constant(scores.dtype.min, scores.dtype))
     weights = tf.nn.softmax(scores)
@@ -221,6 +222,20 @@ def _zero_padding_queries(out: tf.Tensor, valid) -> tf.Tensor:
     return out if valid is None else tf.where(valid[..., None], out, tf.zeros((), out.dtype))
 
 
+class _QuietRetracing(logging.Filter):
+    """Drops TensorFlow's "frequent retracing" warning for these cores only:
+    one graph per static setting (rate, causal, mask or none) is the design."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not ("retracing" in message and "_core" in message)
+
+
+# Added once: toggling the logger's level around every call cost more than a
+# millisecond per eager call (each ``setLevel`` clears every logger's cache).
+tf.get_logger().addFilter(_QuietRetracing())
+
+
 def _graph_when_eager(core):
     """Run ``core`` as one cached ``tf.function`` graph when called eagerly,
     and inline (part of the caller's graph) inside ``tf.function`` or
@@ -233,17 +248,7 @@ def _graph_when_eager(core):
 
     @functools.wraps(core)
     def run(*args):
-        if not tf.executing_eagerly():
-            return core(*args)
-        # One graph per static setting (rate, causal, mask or none) is the design,
-        # so TensorFlow's "frequent retracing" warning would only be noise here.
-        logger = tf.get_logger()
-        level = logger.level
-        logger.setLevel(logging.ERROR)
-        try:
-            return compiled(*args)
-        finally:
-            logger.setLevel(level)
+        return compiled(*args) if tf.executing_eagerly() else core(*args)
     run.compiled = compiled  # for tests: how often it traced
     return run
 
@@ -258,8 +263,8 @@ def _atrous_core(q, k, v, valid, rate: int, causal: bool):
     # Without causality, padding or a ragged last block every key is allowed: no select at all.
     masked = causal or valid is not None or not (isinstance(n, int) and n % rate == 0)
     keys_valid = _all_valid(q) if valid is None else valid
-    scores, allowed = _strided_scores(q, k, keys_valid, rate, causal, masked=masked)
-    weights, _ = part_softmax(scores, allowed, score_scale(q))
+    scores, allowed = _strided_scores(q * score_scale(q), k, keys_valid, rate, causal, masked=masked)
+    weights, _ = part_softmax(scores, allowed)
     out = _subsequences_to_blocks(tf.matmul(weights, _subsequences(_after([weights], v), rate)))
     return _zero_padding_queries(_unflatten(out, batch, n), valid)
 
@@ -268,8 +273,9 @@ def _atrous_core(q, k, v, valid, rate: int, causal: bool):
 def _local_core(q, k, v, valid, neighbors: int, block: int, causal: bool):
     batch, n = _dims(q)[:2]
     keys_valid = _all_valid(q) if valid is None else valid
-    scores, allowed = band_window(q, k, keys_valid, neighbors, block, causal)
-    weights, _ = part_softmax(scores, allowed, score_scale(q))
+    # q scaled once (n x d) is cheaper than scaling the 3 block n scores.
+    scores, allowed = band_window(q * score_scale(q), k, keys_valid, neighbors, block, causal)
+    weights, _ = part_softmax(scores, allowed)
     # The window of values only after the softmax (see ``_after``).
     values = _window(_flat_blocks(_after([weights], v), block), _band_shifts(neighbors, block, causal))
     return _zero_padding_queries(_unflatten(tf.matmul(weights, values), batch, n), valid)
@@ -280,6 +286,8 @@ def _sparse_core(q, k, v, valid, rate: int, causal: bool):
     batch, n = _dims(q)[:2]
     keys_valid = _all_valid(q) if valid is None else valid
     # Pad once to whole blocks of ``rate`` (band blocks and subsequences alike).
+    # The scale goes on the scores (part_softmax): a scaled copy of q, held beside
+    # the band's scores and window, would lift the peak memory by n x d.
     scale = score_scale(q)
     q, k, v, keys_valid = (_pad_length(t, rate) for t in (q, k, v, keys_valid))
     # The band (blocks of ``rate``) and the strided keys (subsequences), each with

@@ -241,3 +241,21 @@ def test_merge_parts_is_one_softmax_over_all_parts():
     # Two softmaxes added are not the union's softmax: the test above can fail.
     added = tf.matmul(wa, va) + tf.matmul(wb, vb)
     assert not np.allclose(added.numpy(), merged.numpy(), atol=1e-3)
+
+
+def test_only_the_cores_retracing_warning_is_silenced():
+    import logging
+
+    from blogcode.attention import efficient
+
+    quiet = [f for f in tf.get_logger().filters if isinstance(f, efficient._QuietRetracing)]
+    assert len(quiet) == 1
+
+    def record(message):
+        return logging.LogRecord("tensorflow", logging.WARNING, __file__, 1, message, None, None)
+
+    assert not quiet[0].filter(record("6 out of the last 6 calls to <function _local_core at 0x7f> triggered "
+                                      "tf.function retracing."))
+    assert quiet[0].filter(record("6 out of the last 6 calls to <function my_step at 0x7f> triggered "
+                                  "tf.function retracing."))
+    assert quiet[0].filter(record("an unrelated warning from _local_core"))
