@@ -4,7 +4,7 @@ JupyterLab is started by ``.ci/lab`` (the README's command) on a free port of
 127.0.0.1, with a token and no browser; Debian's ``chromium`` (driven by
 Playwright, as in tests/browser) opens each chapter of book/ that has a live
 widget *as a notebook*, runs all its cells and moves every control of every
-live widget (live_widgets_test.py). They use the book/*.md sources, not the
+live widget (test_live_widgets.py). They use the book/*.md sources, not the
 HTML build. ``.ci/test`` runs them as step 5; like tests/browser they run only
 when named on the command line (`pytest tests/lab`), not as part of `pytest tests`.
 
