@@ -62,8 +62,11 @@ def schedule_live_widget(steps: int = 4, decay_steps: int = 5, micro_steps: int 
     decay_steps = checks.integer(decay_steps, "decay_steps", minimum=1, maximum=50)
     micro_steps = checks.positive_int(micro_steps, "micro_steps")
     controls = {
-        "steps": w.SelectionSlider(options=list(STEPS_OPTIONS), value=steps, description="steps n"),
-        "decay_steps": w.IntSlider(value=decay_steps, min=1, max=50, description="decay_steps"),
+        # The label's own width, not ipywidgets' fixed one, which cut "decay_steps" to "decay_ste...".
+        "steps": w.SelectionSlider(options=list(STEPS_OPTIONS), value=steps, description="steps n",
+                                   style={"description_width": "initial"}),
+        "decay_steps": w.IntSlider(value=decay_steps, min=1, max=50, description="decay_steps",
+                                   style={"description_width": "initial"}),
     }
 
     def view(steps, decay_steps):

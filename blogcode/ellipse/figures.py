@@ -370,4 +370,6 @@ def glue_figure(res: GlueResult, title: str | None = None) -> go.Figure:
     fig = glue_subplots()
     for (row, col), trace in zip(STEP_PLACES, step_traces(res)):
         fig.add_trace(trace, row=row, col=col)
-    return glue_layout(fig, title or f"Sheets {res.sheet1} and {res.sheet2}")
+    def sheet(axes):   # (2.0500000000000003, 1.0) -> (2.05, 1)
+        return "(" + ", ".join(f"{float(a):.4g}" for a in axes) + ")"
+    return glue_layout(fig, title or f"Sheets {sheet(res.sheet1)} and {sheet(res.sheet2)}")

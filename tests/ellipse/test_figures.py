@@ -57,7 +57,10 @@ def test_plotly_solid_and_glue_figure():
     step = F.step_traces(res, first=False)
     assert len(step) == 9 and not step[0].showlegend and step[-1].mode == "text"
     one = F.glue_figure(res)
-    assert len(one.data) == 9 and one.layout.title.text == "Sheets (2.0, 1.0) and (2.0, 1.0)"
+    assert len(one.data) == 9 and one.layout.title.text == "Sheets (2, 1) and (2, 1)"
+    # Slider values such as 2.0000000000000004 are titled as the reader set them.
+    odd = F.glue_figure(glue_pair((2.0000000000000004, 1.0), (2.0, 1.0), n=21))
+    assert odd.layout.title.text == "Sheets (2, 1) and (2, 1)"
     assert one.layout.xaxis.title.text == "s / l" and one.layout.yaxis.title.text == "c(s)"
     failing = F.solid_traces(glue_pair((1.0, 2.0), (1.0, 2.0), n=21))
     assert len(failing) == 7 and list(failing[0].x[0]) == [0.0, 0.0]  # a degenerate point, no NaN
