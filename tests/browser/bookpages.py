@@ -4,6 +4,7 @@ the mouse."""
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import http.server
 import io
@@ -26,6 +27,27 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]
 VIEWPORT = {"width": 1280, "height": 900}
+
+
+@contextlib.contextmanager
+def headless_chromium():
+    """Debian's chromium, headless, driven by Playwright (no `playwright install`);
+    a missing package or browser fails the test (a broken environment), never skips it.
+    The one launcher of tests/browser and tests/lab."""
+    import pytest
+
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("the playwright package is missing: bash .ci/setup-env installs it")
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"{CHROMIUM} is missing: bash .ci/install-browser installs Debian's chromium")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 #: The one timeout (ms) of every wait in these tests: navigation, rendering,
 #: redraws after a click. Each wait is on the condition itself, so a fast

@@ -18,12 +18,11 @@ from __future__ import annotations
 
 import functools
 import http.server
-import os
 import threading
 
 import pytest
 
-from bookpages import (CHROMIUM, CHROMIUM_ARGS, HTML, SCREENSHOTS, VIEWPORT, GzipHandler, Visit,
+from bookpages import (HTML, SCREENSHOTS, VIEWPORT, GzipHandler, Visit, headless_chromium,
                        page_url, toc_pages, use_generous_timeouts, visit_page)
 
 
@@ -44,17 +43,9 @@ def server():
 
 @pytest.fixture(scope="session")
 def browser():
-    """Debian's chromium, headless, driven by Playwright (no `playwright install`)."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:  # a broken environment: fail, do not skip
-        pytest.fail("the playwright package is missing: bash .ci/setup-env installs it")
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(f"{CHROMIUM} is missing: bash .ci/install-browser installs Debian's chromium")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    """Debian's chromium, headless, driven by Playwright (bookpages.headless_chromium)."""
+    with headless_chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture

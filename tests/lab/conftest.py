@@ -16,7 +16,6 @@ so one TensorFlow kernel runs at a time. What each chapter cost is written to
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 
@@ -49,19 +48,11 @@ def lab(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def browser():
-    """Debian's chromium, headless, driven by Playwright (no `playwright install`)."""
-    from labnotebook import CHROMIUM, CHROMIUM_ARGS
+    """Debian's chromium, headless, driven by Playwright (the book tests' launcher)."""
+    from labnotebook import headless_chromium
 
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:  # a broken environment: fail, do not skip
-        pytest.fail("the playwright package is missing: bash .ci/setup-env installs it")
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(f"{CHROMIUM} is missing: bash .ci/install-browser installs Debian's chromium")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    with headless_chromium() as b:
         yield b
-        b.close()
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -23,7 +23,8 @@ from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
-from bookpages import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, VIEWPORT  # noqa: E402
+# VIEWPORT and headless_chromium are used by test_live_widgets.py and conftest.py.
+from bookpages import SCREENSHOTS, VIEWPORT, headless_chromium  # noqa: E402, F401
 
 LAB_SCREENSHOTS = SCREENSHOTS / "lab"
 
