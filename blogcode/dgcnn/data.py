@@ -15,9 +15,11 @@ Chapter: "DGCNN, a convolutional reading-comprehension model" (article 6906, boo
 * :func:`read_word_vectors` -- rows of the 100-d Chinese word2vec file shipped in
   ``synonyms==3.8.0`` (read from the file; the package is never imported). The file is
   indexed once per process, then only the rows that are asked for are decoded.
-* :func:`segment` and :class:`CharWordEncoder` -- character ids plus, for every
-  character, the vector of the word it belongs to (forward maximum matching over the
-  words that have vectors, the role jieba plays in the released code).
+* :func:`jieba_tokenizer`, :func:`segment` and :class:`CharWordEncoder` -- character ids
+  plus, for every character, the vector of the word it belongs to. Words are cut as the
+  released code cuts them, by jieba with its HMM off and the word-vector vocabulary added
+  to its dictionary; forward maximum matching over that vocabulary (:func:`segment`) is
+  the alternative.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 
+import jieba
 import numpy as np
 
 from blogcode import checks
@@ -46,9 +49,10 @@ __all__ = [
     "word_vector_path",
     "word_vector_index",
     "read_word_vectors",
+    "jieba_tokenizer",
     "segment",
+    "SEGMENTERS",
     "CharWordEncoder",
-    "training_arrays",
 ]
 
 IGNORE = -1.0  # label value of padding positions: the loss skips them
@@ -285,6 +289,24 @@ def read_word_vectors(words, path=None) -> dict[str, np.ndarray]:
     return out
 
 
+SEGMENTERS = ("jieba", "fmm")
+
+
+@lru_cache(maxsize=2)
+def jieba_tokenizer(path=None) -> jieba.Tokenizer:
+    """A jieba tokenizer of its own (the global one is left alone) whose dictionary also
+    holds every word of the word-vector file (up to 8 characters), as the released code
+    adds its word2vec vocabulary; cached per process. Cut with ``HMM=False``."""
+    index, _ = word_vector_index(path)
+    tokenizer = jieba.Tokenizer()
+    jieba.setLogLevel(30)  # its "Building prefix dict" lines are INFO
+    tokenizer.initialize()
+    for word in index:
+        if len(word) <= 8 and word.strip() == word and word:
+            tokenizer.add_word(word)
+    return tokenizer
+
+
 def segment(text: str, lexicon, max_word_len: int = 6) -> list[str]:
     """Forward maximum matching: at each position take the longest word of
     ``lexicon`` (up to ``max_word_len`` characters), else one character."""
@@ -306,12 +328,15 @@ class CharWordEncoder:
     """Character ids (0 = padding, 1 = unknown) and per-character word vectors.
 
     ``fit(texts)`` keeps characters seen at least ``min_count`` times. Texts are cut
-    into words by forward maximum matching over the word-vector vocabulary; the rows
-    of the words that occur are read when first needed."""
+    into words (:meth:`words`) by ``segmenter``: ``"jieba"`` (the released code's,
+    :func:`jieba_tokenizer`) or ``"fmm"`` (forward maximum matching over the word-vector
+    vocabulary, :func:`segment`); the rows of the words that occur are read when first
+    needed."""
 
-    def __init__(self, min_count: int = 2, max_word_len: int = 6, vector_path=None):
+    def __init__(self, min_count: int = 2, max_word_len: int = 6, vector_path=None, segmenter: str = "jieba"):
         self.min_count = checks.positive_int(min_count, "min_count")
         self.max_word_len = checks.positive_int(max_word_len, "max_word_len")
+        self.segmenter = checks.one_of(segmenter, "segmenter", SEGMENTERS)
         self.vector_path = _path_or_none(vector_path, "vector_path")
         self.char_ids: dict[str, int] = {}
         self.vectors: dict[str, np.ndarray] = {}
@@ -328,9 +353,18 @@ class CharWordEncoder:
         kept = sorted(ch for ch, c in counts.items() if c >= self.min_count)
         self.char_ids = {ch: i + 2 for i, ch in enumerate(kept)}
         self.lexicon, self.dim = word_vector_index(self.vector_path)
-        words = {w for t in texts for w in segment(t, self.lexicon, self.max_word_len)}
+        words = {w for t in texts for w in self.words(t)}
         self.vectors = read_word_vectors(words & self.lexicon.keys(), self.vector_path)
         return self
+
+    def words(self, text: str) -> list[str]:
+        """``text`` cut into words by the encoder's segmenter (their lengths sum to ``len(text)``)."""
+        checks.string(text, "text")
+        if self.segmenter == "fmm":
+            if not self.lexicon:
+                self.lexicon, self.dim = word_vector_index(self.vector_path)
+            return segment(text, self.lexicon, self.max_word_len)
+        return jieba_tokenizer(self.vector_path).lcut(text, HMM=False)
 
     def encode(self, texts, maxlen: int):
         """``(char_ids (n, maxlen) int32, word_vectors (n, maxlen, dim) float32)``;
@@ -340,7 +374,7 @@ class CharWordEncoder:
         texts = checks.strings(texts, "texts")
         maxlen = checks.positive_int(maxlen, "maxlen")
         texts = [t[:maxlen] for t in texts]
-        segmented = [segment(t, self.lexicon, self.max_word_len) for t in texts]
+        segmented = [self.words(t) for t in texts]
         words = {w for seg in segmented for w in seg}
         missing = (words - self.vectors.keys()) & self.lexicon.keys()
         if missing:  # words first seen now (e.g. in dev passages): read their rows too
@@ -355,21 +389,3 @@ class CharWordEncoder:
                     vecs[row, pos:pos + len(word)] = self.vectors[word]
                 pos += len(word)
         return ids, vecs
-
-
-def training_arrays(records, encoder: CharWordEncoder, question_maxlen: int, passage_maxlen: int):
-    """One example per (question, passage) pair: ``(inputs, labels)`` with inputs
-    ``[q_chars, q_words, p_chars, p_words]`` and labels ``(n, passage_maxlen, 2)``
-    from :func:`label_spans`."""
-    checks.instance_of(encoder, "encoder", CharWordEncoder)
-    question_maxlen = checks.positive_int(question_maxlen, "question_maxlen")
-    passage_maxlen = checks.positive_int(passage_maxlen, "passage_maxlen")
-    questions, passages, labels = [], [], []
-    for r in checks.nonempty(records, "records"):
-        for item in r["passages"]:
-            questions.append(r["question"])
-            passages.append(item["passage"])
-            labels.append(label_spans(item["passage"], item["answer"], passage_maxlen))
-    qc, qw = encoder.encode(questions, question_maxlen)
-    pc, pw = encoder.encode(passages, passage_maxlen)
-    return [qc, qw, pc, pw], np.stack(labels)

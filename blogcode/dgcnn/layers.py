@@ -1,4 +1,4 @@
-"""DGCNN's layers: the mixed character/word embedding, the dilated gated convolution, attention pooling, broadcast concatenation.
+"""DGCNN's layers: the mixed character/word embedding, the dilated gated convolution, attention pooling, broadcast concatenation, the 2018 model's position embedding.
 
 Chapter: "DGCNN, a convolutional reading-comprehension model" (article 6906,
 book/dgcnn.md). The model built from them is in :mod:`blogcode.dgcnn.model`.
@@ -14,8 +14,8 @@ from keras import ops
 from blogcode import checks
 from blogcode.checks import positive_int
 
-__all__ = ["MixEmbedding", "DilatedGatedConv1D", "AttentionPooling1D", "BroadcastConcat", "check_rate",
-           "float_mask"]
+__all__ = ["MixEmbedding", "DilatedGatedConv1D", "AttentionPooling1D", "BroadcastConcat", "PositionEmbedding",
+           "check_rate", "float_mask"]
 
 
 def check_rate(value, name: str) -> float:
@@ -68,20 +68,23 @@ class MixEmbedding(keras.layers.Layer):
 class DilatedGatedConv1D(keras.layers.Layer):
     """Dilated gated convolution with a gated residual:
     ``y = x (1 - g) + h g`` with ``[h, g_logits] = Conv1D_{2 filters}(x)`` and
-    ``g = sigmoid(g_logits (1 + eps))``, ``eps ~ U(-gate_noise, gate_noise)`` in
-    training only (the 2018 regulariser). Padding is zeroed on the way in and out,
-    so it never leaks into real positions. If the input width differs from
-    ``filters`` a 1x1 convolution projects the residual ``x``.
+    ``g = sigmoid(g_logits)``. Two regularisers of the gate, in training only:
+    ``gate_dropout`` (the 2019 release's: dropout on ``g_logits``, default 0.1) and
+    ``gate_noise`` (the 2018 model's: ``g_logits (1 + eps)``, ``eps ~ U(-gate_noise,
+    gate_noise)``, default off). Padding is zeroed on the way in and out, so it never
+    leaks into real positions. If the input width differs from ``filters`` a 1x1
+    convolution projects the residual ``x``.
 
     Call as ``layer(x, mask=mask)`` with ``mask`` of shape ``(batch, length)``."""
 
     def __init__(self, filters: int, dilation_rate: int = 1, kernel_size: int = 3,
-                 gate_noise: float = 0.1, **kwargs):
+                 gate_noise: float = 0.0, gate_dropout: float = 0.1, **kwargs):
         super().__init__(**kwargs)
         self.filters = positive_int(filters, "filters")
         self.dilation_rate = positive_int(dilation_rate, "dilation_rate")
         self.kernel_size = positive_int(kernel_size, "kernel_size")
         self.gate_noise = check_rate(gate_noise, "gate_noise")
+        self.gate_dropout = check_rate(gate_dropout, "gate_dropout")
         self.conv = keras.layers.Conv1D(2 * self.filters, self.kernel_size, padding="same",
                                         dilation_rate=self.dilation_rate, name="conv")
         self.projection = None
@@ -105,6 +108,8 @@ class DilatedGatedConv1D(keras.layers.Layer):
             noise = keras.random.uniform(ops.shape(gate_logits), -self.gate_noise, self.gate_noise,
                                          seed=self.noise_seed)
             gate_logits = gate_logits * (1 + noise)
+        if training and self.gate_dropout > 0:
+            gate_logits = keras.random.dropout(gate_logits, self.gate_dropout, seed=self.noise_seed)
         gate = ops.sigmoid(gate_logits)
         if self.projection is not None:
             x = self.projection(x)
@@ -121,7 +126,8 @@ class DilatedGatedConv1D(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters, "dilation_rate": self.dilation_rate,
-                "kernel_size": self.kernel_size, "gate_noise": self.gate_noise}
+                "kernel_size": self.kernel_size, "gate_noise": self.gate_noise,
+                "gate_dropout": self.gate_dropout}
 
 
 @keras.saving.register_keras_serializable(package="blogcode")
@@ -187,3 +193,37 @@ class BroadcastConcat(keras.layers.Layer):
     def compute_output_shape(self, input_shape):
         seq, vec = input_shape
         return tuple(seq[:-1]) + (seq[-1] + vec[-1],)
+
+
+@keras.saving.register_keras_serializable(package="blogcode")
+class PositionEmbedding(keras.layers.Layer):
+    """A learned embedding of each position ``0 .. max_length - 1``, *concatenated* to
+    the input ``(batch, length, channels)`` (the 2018 model's way; Keras-Hub's
+    ``PositionEmbedding`` adds instead). Positions past ``max_length - 1`` share the
+    last row. The input's mask passes through."""
+
+    def __init__(self, max_length: int, output_dim: int, **kwargs):
+        super().__init__(**kwargs)
+        self.max_length = positive_int(max_length, "max_length")
+        self.output_dim = positive_int(output_dim, "output_dim")
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        if len(input_shape) != 3:
+            raise ValueError(f"inputs must have shape (batch, length, channels), got {input_shape}")
+        self.table = self.add_weight(shape=(self.max_length, self.output_dim), initializer="uniform", name="table")
+
+    def call(self, inputs):
+        positions = ops.minimum(ops.arange(ops.shape(inputs)[1]), self.max_length - 1)
+        rows = ops.take(ops.cast(self.table, inputs.dtype), positions, axis=0)
+        tiled = ops.zeros_like(inputs[..., :1]) + ops.expand_dims(rows, 0)
+        return ops.concatenate([inputs, tiled], axis=-1)
+
+    def compute_mask(self, inputs, mask=None):
+        return mask
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (input_shape[-1] + self.output_dim,)
+
+    def get_config(self):
+        return {**super().get_config(), "max_length": self.max_length, "output_dim": self.output_dim}

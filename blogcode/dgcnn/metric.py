@@ -19,6 +19,9 @@ import numpy as np
 
 from blogcode import checks
 from blogcode.checks import positive_int
+from blogcode.dgcnn.data import CharWordEncoder
+from blogcode.dgcnn.inputs import pair_inputs
+from blogcode.dgcnn.model import uses_features
 
 __all__ = [
     "decode_spans",
@@ -100,26 +103,20 @@ def best_answer(scores: dict[str, float]) -> str:
 
 def answer_questions(model, records, encoder, question_maxlen: int, passage_maxlen: int,
                      max_span: int = 12, threshold: float = 0.1, batch_size: int = 256):
-    """Run ``model`` on every (question, passage) pair of ``records`` and decode.
-    ``encoder.encode(texts, maxlen)`` returns ``(char_ids, word_vectors)``. Returns
-    ``(predictions, details)``: ``{id: answer}`` and, per id, the passages'
-    probabilities and candidates (for error analysis)."""
+    """Run ``model`` on every (question, passage) pair of ``records`` and decode. The
+    inputs are :func:`blogcode.dgcnn.inputs.pair_inputs`' (with the hand-crafted
+    features if the model takes them). Returns ``(predictions, details)``: ``{id:
+    answer}`` and, per id, the passages' probabilities and candidates (for error
+    analysis)."""
     records = checks.nonempty(records, "records")
-    if not callable(getattr(encoder, "encode", None)):
-        raise TypeError(f"encoder must have an encode(texts, maxlen) method, got {type(encoder).__name__}")
+    checks.instance_of(encoder, "encoder", CharWordEncoder)
     question_maxlen = positive_int(question_maxlen, "question_maxlen")
     passage_maxlen = positive_int(passage_maxlen, "passage_maxlen")
     max_span, threshold = positive_int(max_span, "max_span"), _threshold(threshold)
     batch_size = positive_int(batch_size, "batch_size")
-    questions, passages, owners = [], [], []
-    for r in records:
-        for item in r["passages"]:
-            questions.append(r["question"])
-            passages.append(item["passage"])
-            owners.append(r["id"])
-    qc, qw = encoder.encode(questions, question_maxlen)
-    pc, pw = encoder.encode(passages, passage_maxlen)
-    probs = model.predict([qc, qw, pc, pw], batch_size=batch_size, verbose=0)
+    inputs, pairs = pair_inputs(records, encoder, question_maxlen, passage_maxlen, features=uses_features(model))
+    probs = model.predict(inputs, batch_size=batch_size, verbose=0)
+    owners, passages = [rid for rid, _ in pairs], [text for _, text in pairs]
     per_id: dict = {}
     for k, (rid, text) in enumerate(zip(owners, passages)):
         text = text[:passage_maxlen]

@@ -19,9 +19,10 @@ from keras import ops
 
 from blogcode import checks
 from blogcode.checks import positive_int
-from blogcode.dgcnn.layers import AttentionPooling1D, BroadcastConcat, DilatedGatedConv1D, MixEmbedding, check_rate
+from blogcode.dgcnn.layers import (AttentionPooling1D, BroadcastConcat, DilatedGatedConv1D, MixEmbedding,
+                                   PositionEmbedding, check_rate)
 
-__all__ = ["build_dgcnn", "receptive_field_width", "input_influence"]
+__all__ = ["build_dgcnn", "uses_features", "receptive_field_width", "input_influence"]
 
 
 def _rates(rates, name: str) -> tuple[int, ...]:
@@ -31,41 +32,59 @@ def _rates(rates, name: str) -> tuple[int, ...]:
 
 def build_dgcnn(vocab_size: int, word_dim: int = 100, hidden: int = 128,
                 question_rates=(1, 2, 1), passage_rates=(1, 2, 4, 8, 16, 1),
-                gate_noise: float = 0.1, dropout: float = 0.1, kernel_size: int = 3,
+                gate_dropout: float = 0.1, gate_noise: float = 0.0, dropout: float = 0.1,
+                kernel_size: int = 3, features: int = 0, position_dim: int = 0, max_length: int = 512,
                 name: str = "dgcnn") -> keras.Model:
-    """The released model. Inputs: question char ids ``(batch, Lq)``, question word
-    vectors ``(batch, Lq, word_dim)``, passage char ids ``(batch, Lp)``, passage word
-    vectors ``(batch, Lp, word_dim)``. Output ``(batch, Lp, 2)``: start and end
-    probabilities, each already multiplied by the passage's "has answer" score, zero
-    on padding."""
+    """The released model, with the 2018 model's extras as options. Inputs: question
+    char ids ``(batch, Lq)``, question word vectors ``(batch, Lq, word_dim)``, passage
+    char ids ``(batch, Lp)``, passage word vectors ``(batch, Lp, word_dim)`` and, when
+    ``features > 0``, the hand-crafted passage features ``(batch, Lp, features)``
+    (:func:`blogcode.dgcnn.features.passage_features`), concatenated to the passage's
+    embedding. ``position_dim > 0`` concatenates a learned position embedding of that
+    width to both embeddings (:class:`PositionEmbedding`, ``max_length`` rows). The
+    gate regularisers are :class:`DilatedGatedConv1D`'s. Output ``(batch, Lp, 2)``:
+    start and end probabilities, each already multiplied by the passage's "has answer"
+    score, zero on padding."""
     vocab_size = positive_int(vocab_size, "vocab_size")
     word_dim = positive_int(word_dim, "word_dim")
     hidden = positive_int(hidden, "hidden")
     question_rates = _rates(question_rates, "question_rates")
     passage_rates = _rates(passage_rates, "passage_rates")
     dropout = check_rate(dropout, "dropout")
-    check_rate(gate_noise, "gate_noise")
+    gate = {"gate_dropout": check_rate(gate_dropout, "gate_dropout"), "gate_noise": check_rate(gate_noise, "gate_noise")}
     positive_int(kernel_size, "kernel_size")
+    features = checks.integer(features, "features", minimum=0)
+    position_dim = checks.integer(position_dim, "position_dim", minimum=0)
+    max_length = positive_int(max_length, "max_length")
     checks.string(name, "name", allow_empty=False)
 
     q_chars = keras.Input((None,), dtype="int32", name="question_chars")
     q_words = keras.Input((None, word_dim), name="question_words")
     p_chars = keras.Input((None,), dtype="int32", name="passage_chars")
     p_words = keras.Input((None, word_dim), name="passage_words")
+    inputs = [q_chars, q_words, p_chars, p_words]
     q_mask = ops.greater(q_chars, 0)
     p_mask = ops.greater(p_chars, 0)
 
     embed = MixEmbedding(vocab_size, hidden, name="mix_embedding")  # shared by both sides
     drop = keras.layers.Dropout(dropout)
-    q = drop(embed([q_chars, q_words]))
+    q, p = drop(embed([q_chars, q_words])), drop(embed([p_chars, p_words]))
+    if position_dim:
+        position = PositionEmbedding(max_length, position_dim, name="position_embedding")  # shared too
+        q, p = position(q), position(p)
+    if features:
+        p_features = keras.Input((None, features), name="passage_features")
+        inputs.append(p_features)
+        p = keras.layers.Concatenate(name="with_features")([p, p_features])
+    if position_dim:  # back to the blocks' width, as the passage side's fuse_question does
+        q = keras.layers.Dense(hidden, use_bias=False, name="question_in")(q)
     for i, rate in enumerate(question_rates):
-        q = DilatedGatedConv1D(hidden, rate, kernel_size, gate_noise, name=f"question_dgc{i}_r{rate}")(q, mask=q_mask)
+        q = DilatedGatedConv1D(hidden, rate, kernel_size, **gate, name=f"question_dgc{i}_r{rate}")(q, mask=q_mask)
     q_vector = AttentionPooling1D(hidden, name="question_pooling")(q, mask=q_mask)
 
-    p = drop(embed([p_chars, p_words]))
     p = keras.layers.Dense(hidden, use_bias=False, name="fuse_question")(BroadcastConcat()([p, q_vector]))
     for i, rate in enumerate(passage_rates):
-        p = DilatedGatedConv1D(hidden, rate, kernel_size, gate_noise, name=f"passage_dgc{i}_r{rate}")(p, mask=p_mask)
+        p = DilatedGatedConv1D(hidden, rate, kernel_size, **gate, name=f"passage_dgc{i}_r{rate}")(p, mask=p_mask)
     p = BroadcastConcat()([p, q_vector])
 
     has_answer = keras.layers.Dense(1, activation="sigmoid", name="has_answer")(
@@ -74,7 +93,13 @@ def build_dgcnn(vocab_size: int, word_dim: int = 100, hidden: int = 128,
     end = keras.layers.Dense(1, activation="sigmoid", name="end")(p)
     probs = ops.concatenate([start, end], axis=-1) * ops.expand_dims(has_answer, 1)
     probs = probs * ops.expand_dims(ops.cast(p_mask, probs.dtype), -1)
-    return keras.Model([q_chars, q_words, p_chars, p_words], probs, name=name)
+    return keras.Model(inputs, probs, name=name)
+
+
+def uses_features(model) -> bool:
+    """Whether ``model`` (from :func:`build_dgcnn`) takes the hand-crafted passage features."""
+    checks.instance_of(model, "model", keras.Model)
+    return any(t.name.startswith("passage_features") for t in model.inputs)
 
 
 def receptive_field_width(rates, kernel_size: int = 3) -> int:
