@@ -56,12 +56,13 @@ def train_dgcnn(model, train_inputs, train_labels, dev_records, encoder, questio
     learning_rate = checks.positive_real(learning_rate, "learning_rate")
     if log is not None:
         checks.instance_of(log, "log", Callable, "callable or None")
-    refs = reference_answers(dev_records)
+    ema = WeightEMA(ema_momentum)
+    checks.instance_of(train_inputs, "train_inputs", (list, tuple), "a list of input arrays")
     if uses_features(model) != (len(train_inputs) == 5):
         raise ValueError("train_inputs must hold the passage features exactly when the model takes them "
                          "(training_arrays(..., features=uses_features(model)))")
+    refs = reference_answers(dev_records)
     model.compile(optimizer=RAdam(learning_rate), loss=focal_loss(), jit_compile=False)
-    ema = WeightEMA(ema_momentum)
     history = {"loss": [], "accuracy": [], "f1": [], "final": [], "seconds": []}
     for epoch in range(epochs):
         began = time.perf_counter()

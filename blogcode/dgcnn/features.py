@@ -35,6 +35,12 @@ NEARBY = 10  # characters on each side for "question words nearby"
 _BLANK = "＿"  # blogcode.dgcnn.data.BLANK (not imported: data imports jieba, this module stays light)
 
 
+def _string_list(value, name: str) -> list[str]:
+    """``value`` as a list of ``str``, possibly empty (a text may have no words, a question no other passages)."""
+    checks.instance_of(value, name, (list, tuple), "a list of strings")
+    return [checks.string(item, f"{name}[{i}]") for i, item in enumerate(value)]
+
+
 def _char_words(words, length: int) -> list[str]:
     """The word each of the first ``length`` characters belongs to."""
     out = []
@@ -59,9 +65,9 @@ def passage_features(question: str, question_words, passage: str, passage_words,
     ``question_words`` / ``passage_words`` are the texts cut into words (lengths summing to
     the texts'), ``vectors`` maps a word to its vector (words without one score 0 similarity)."""
     question, passage = checks.string(question, "question"), checks.string(passage, "passage")
-    question_words, passage_words = checks.strings(question_words, "question_words"), \
-        checks.strings(passage_words, "passage_words")
-    others = checks.strings(others, "others")
+    question_words, passage_words = _string_list(question_words, "question_words"), \
+        _string_list(passage_words, "passage_words")
+    others = _string_list(others, "others")
     checks.instance_of(vectors, "vectors", dict, "a dict word -> vector")
     maxlen = checks.positive_int(maxlen, "maxlen")
     if sum(map(len, passage_words)) != len(passage):

@@ -20,7 +20,7 @@ from blogcode.dgcnn.data import (
     read_word_vectors,
     segment,
     split_records,
-    training_arrays,
+    jieba_tokenizer,
     word_vector_index,
 )
 from tests.dgcnn.toys import GOOD
@@ -71,10 +71,9 @@ BAD_CALLS = [
     (lambda: _Fitted().encode([None], 3), TypeError, r"texts\[0\]"),
     (lambda: _Fitted().encode(["a"], 3.0), TypeError, "maxlen"),
     (lambda: _Fitted().encode(["a"], 0), ValueError, "maxlen"),
-    (lambda: training_arrays([], _Fitted(), 4, 4), ValueError, "records"),
-    (lambda: training_arrays([{}], "encoder", 4, 4), TypeError, "encoder"),
-    (lambda: training_arrays([{}], _Fitted(), 4.0, 4), TypeError, "question_maxlen"),
-    (lambda: training_arrays([{}], _Fitted(), 4, 0), ValueError, "passage_maxlen"),
+    (lambda: CharWordEncoder(segmenter="spaces"), ValueError, "segmenter"),
+    (lambda: CharWordEncoder(segmenter=None), TypeError, "segmenter"),
+    (lambda: CharWordEncoder().words(None), TypeError, "text"),
 ]
 
 
@@ -179,6 +178,17 @@ def test_cloze_questions_are_valid_and_consistent():
         build_cloze_questions(make_articles(), n_distractors=-1)
 
 
+def test_jieba_cuts_as_the_released_code_and_fmm_is_the_alternative():
+    text = "中共中央总书记江泽民在北京会见了美国国务卿奥尔布赖特，1998年 ok"
+    jieba_words = CharWordEncoder().words(text)
+    assert "".join(jieba_words) == text
+    assert {"江泽民", "总书记", "北京", "国务卿"} <= set(jieba_words)
+    assert jieba_tokenizer() is jieba_tokenizer()                        # built once per process
+    assert jieba_tokenizer().lcut("奥尔布赖特", HMM=False) == ["奥尔布赖特"]  # a word-vector word, added
+    fmm_words = CharWordEncoder(segmenter="fmm").words(text)
+    assert "".join(fmm_words) == text and fmm_words != jieba_words
+
+
 def test_segment_forward_maximum_matching():
     lexicon = {"北京", "北京大学", "大学", "生"}
     assert segment("北京大学生", lexicon) == ["北京大学", "生"]
@@ -232,9 +242,6 @@ def test_real_word_vectors_and_encoder():
     assert ids[0, 5] == 0 and ids[1, 0] == 1  # padding, unknown character
     np.testing.assert_array_equal(words[0, 0], words[0, 1])  # both characters of 北京 share its vector
     np.testing.assert_allclose(words[0, 0], vec["北京"])
-    inputs, labels = training_arrays(records, enc, 8, 12)
-    assert inputs[2].shape == (3, 12) and labels.shape == (3, 12, 2)
-    assert (labels[0, :, 0] == 1).sum() == 2
     with pytest.raises(ValueError, match="fit"):
         CharWordEncoder().encode(["a"], 3)
     with pytest.raises(ValueError, match="maxlen"):

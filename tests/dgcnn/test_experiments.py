@@ -4,7 +4,9 @@ and the receptive field measured by gradient."""
 import numpy as np
 import pytest
 
-from blogcode.dgcnn.experiments import RATE_SCHEDULES, cloze_data, dilation, influence_rows, train_dgcnn
+from blogcode.dgcnn.experiments import (CHANGES, RATE_SCHEDULES, changes, cloze_data, influence_rows, sentence_data,
+                                        train_dgcnn)
+from blogcode.dgcnn.inputs import training_arrays
 from blogcode.dgcnn.metric import sogou_score
 from blogcode.dgcnn.model import receptive_field_width
 from tests.dgcnn.toys import GOOD, NAN, tiny_dgcnn
@@ -37,8 +39,9 @@ def test_train_dgcnn_rejects_bad_settings(kwargs, error, word):
         train_dgcnn(tiny_dgcnn(), None, None, GOOD, None, **settings)
 
 
-TINY = dict(seeds=[3, 4], train_questions=16, dev_questions=5, hidden=8, question_maxlen=16, passage_maxlen=32,
-            epochs=1, batch_size=32, learning_rate=1e-3, ema_momentum=0.9, examples=2)
+TINY = dict(seeds=[3, 4], configs=["release", "with features", "undilated"], train_questions=12, dev_questions=5,
+            hidden=8, question_maxlen=16, passage_maxlen=32, epochs=1, batch_size=32, learning_rate=1e-3,
+            ema_momentum=0.9, examples=2, timing_repeats=1)
 
 BAD_CALLS = [
     # (call, exception, argument named in the message)
@@ -47,16 +50,22 @@ BAD_CALLS = [
     (lambda: cloze_data(dev_questions=2.0), TypeError, "dev_questions"),
     (lambda: cloze_data(seed=-1), ValueError, "seed"),
     (lambda: cloze_data(dev_every=1), ValueError, "dev_every"),
-    (lambda: dilation([], None), TypeError, "settings"),
-    (lambda: dilation({k: v for k, v in TINY.items() if k != "hidden"}, None), ValueError, "hidden"),
-    (lambda: dilation({**TINY, "seeds": []}, None), ValueError, "seeds"),
-    (lambda: dilation({**TINY, "seeds": 3}, None), TypeError, "seeds"),
-    (lambda: dilation({**TINY, "seeds": [3, 3]}, None), ValueError, "seeds"),
-    (lambda: dilation({**TINY, "seeds": [1.5]}, None), TypeError, "seeds"),
-    (lambda: dilation({**TINY, "epochs": 0}, None), ValueError, "epochs"),
-    (lambda: dilation({**TINY, "train_questions": "all"}, None), TypeError, "train_questions"),
-    (lambda: dilation({**TINY, "learning_rate": -1.0}, None), ValueError, "learning_rate"),
-    (lambda: dilation({**TINY, "ema_momentum": 1.0}, None), ValueError, "ema_momentum"),
+    (lambda: changes([], None), TypeError, "settings"),
+    (lambda: changes({k: v for k, v in TINY.items() if k != "hidden"}, None), ValueError, "hidden"),
+    (lambda: changes({**TINY, "seeds": []}, None), ValueError, "seeds"),
+    (lambda: changes({**TINY, "seeds": 3}, None), TypeError, "seeds"),
+    (lambda: changes({**TINY, "seeds": [3, 3]}, None), ValueError, "seeds"),
+    (lambda: changes({**TINY, "seeds": [1.5]}, None), TypeError, "seeds"),
+    (lambda: changes({**TINY, "epochs": 0}, None), ValueError, "epochs"),
+    (lambda: changes({**TINY, "train_questions": "all"}, None), TypeError, "train_questions"),
+    (lambda: changes({**TINY, "learning_rate": -1.0}, None), ValueError, "learning_rate"),
+    (lambda: changes({**TINY, "ema_momentum": 1.0}, None), ValueError, "ema_momentum"),
+    (lambda: changes({**TINY, "configs": ["release", "bigger"]}, None), ValueError, r"configs'\]\[1\]"),
+    (lambda: changes({**TINY, "configs": ["undilated"]}, None), ValueError, "release"),
+    (lambda: changes({**TINY, "configs": "release"}, None), TypeError, "configs"),
+    (lambda: changes({**TINY, "timing_repeats": 0}, None), ValueError, "timing_repeats"),
+    (lambda: sentence_data(train_questions=0), ValueError, "train_questions"),
+    (lambda: sentence_data(segmenter="spaces"), ValueError, "segmenter"),
 ]
 
 
@@ -81,20 +90,39 @@ def test_cloze_data_splits_and_fits_the_encoder_on_training_text():
     assert [r["id"] for r in again[0]] == [r["id"] for r in train]      # the questions are seeded
 
 
-def test_dilation_run_pairs_the_two_models_per_seed():
-    out = dilation(dict(TINY), lambda items, desc=None: items)
-    assert out["data"]["train_questions"] == 16 and out["data"]["dev_questions"] == len(out["dev"]) == 5
+def test_changes_run_pairs_every_model_with_the_release_per_seed():
+    out = changes(dict(TINY), lambda items, desc=None: items)
+    assert out["data"]["train_questions"] == 12 and out["data"]["dev_questions"] == len(out["dev"]) == 5
+    assert 0 <= out["data"]["answer beyond 32"] <= out["data"]["answer beyond 6"] <= 1
     assert [r["seed"] for r in out["per_seed"]] == [3, 4]
     refs = {d["id"]: d["references"] for d in out["dev"]}
     for row in out["per_seed"]:
-        for kind in RATE_SCHEDULES:
-            run = row[kind]
+        for config in TINY["configs"]:
+            run = row[config]
             assert len(run["history"]["final"]) == 1 and len(run["predictions"]) == 5 and len(run["votes"]) == 2
             # the recorded score is the metric of the recorded predictions, and the last epoch's
             score = sogou_score(dict(zip(refs, run["predictions"])), refs)
             assert score == pytest.approx(tuple(run["score"][k] for k in ("accuracy", "f1", "final")))
             assert run["score"]["final"] == pytest.approx(run["history"]["final"][-1])
-    leads = [r["dilated"]["score"]["final"] - r["undilated"]["score"]["final"] for r in out["per_seed"]]
-    assert out["summary"]["dilation lead"]["mean"] == pytest.approx(np.mean(leads))
-    assert out["summary"]["undilated"]["accuracy"]["max"] == max(r["undilated"]["score"]["accuracy"]
-                                                                 for r in out["per_seed"])
+    for config in TINY["configs"][1:]:
+        leads = [r[config]["score"]["final"] - r["release"]["score"]["final"] for r in out["per_seed"]]
+        assert out["summary"][config]["lead over release"]["mean"] == pytest.approx(np.mean(leads))
+    assert [t["seed"] for t in out["timing"]] == [3, 4]
+    for t in out["timing"]:
+        seconds = t["seconds per question"]
+        assert t["ratio"] == pytest.approx(seconds["with features"] / seconds["release"]) and min(seconds.values()) > 0
+    assert out["summary"]["prediction time ratio"]["mean"] == pytest.approx(np.mean([t["ratio"] for t in out["timing"]]))
+
+
+def test_every_change_builds_a_different_model_from_the_release():
+    assert set(CHANGES) == {"release", "with features", "with position embedding", "gate noise", "undilated"}
+    assert CHANGES["release"] == {}
+    assert all(options for name, options in CHANGES.items() if name != "release")
+
+
+def test_train_dgcnn_refuses_inputs_that_do_not_match_the_model():
+    train, dev, encoder, dim = sentence_data(train_questions=4, dev_questions=2)
+    inputs, labels = training_arrays(train, encoder, 16, 32)
+    model = tiny_dgcnn(vocab_size=encoder.vocab_size, word_dim=dim, features=8)
+    with pytest.raises(ValueError, match="features"):
+        train_dgcnn(model, inputs, labels, dev, encoder, 16, 32, epochs=1, log=None)

@@ -6,7 +6,8 @@ import pytest
 import tensorflow as tf
 
 from blogcode import set_seed
-from blogcode.dgcnn.layers import AttentionPooling1D, DilatedGatedConv1D, MixEmbedding, check_rate, float_mask
+from blogcode.dgcnn.layers import (AttentionPooling1D, DilatedGatedConv1D, MixEmbedding, PositionEmbedding, check_rate,
+                                   float_mask)
 from tests.dgcnn.toys import NAN
 
 
@@ -78,6 +79,36 @@ def test_dgc_rejects_bad_arguments(kwargs, err, word):
         DilatedGatedConv1D(**kwargs)
 
 
+def test_gate_dropout_only_in_training_and_either_regulariser_alone():
+    set_seed(0)
+    x = np.random.default_rng(4).normal(size=(2, 10, 4)).astype("float32")
+    for options in ({"gate_dropout": 0.3, "gate_noise": 0.0}, {"gate_dropout": 0.0, "gate_noise": 0.3}):
+        layer = DilatedGatedConv1D(4, 2, **options)
+        quiet = layer(x, training=False).numpy()
+        np.testing.assert_array_equal(quiet, layer(x).numpy())
+        assert not np.allclose(layer(x, training=True).numpy(), quiet)
+    plain = DilatedGatedConv1D(4, 2, gate_dropout=0.0, gate_noise=0.0)
+    np.testing.assert_array_equal(plain(x, training=True).numpy(), plain(x, training=False).numpy())
+    assert DilatedGatedConv1D(4).gate_dropout == 0.1 and DilatedGatedConv1D(4).gate_noise == 0.0   # the release's
+
+
+def test_position_embedding_concatenates_one_row_per_position():
+    set_seed(0)
+    layer = PositionEmbedding(4, 3)
+    x = np.random.default_rng(5).normal(size=(2, 6, 2)).astype("float32")
+    y = layer(x).numpy()
+    assert y.shape == (2, 6, 5)
+    np.testing.assert_array_equal(y[..., :2], x)
+    table = layer.table.numpy()
+    np.testing.assert_array_equal(y[0, :4, 2:], table)
+    np.testing.assert_array_equal(y[1, 4, 2:], table[3])            # past max_length: the last row
+    np.testing.assert_array_equal(y[0, :, 2:], y[1, :, 2:])         # the same rows for every example
+    mask = np.array([[True] * 3 + [False] * 3] * 2)
+    assert np.asarray(layer.compute_mask(x, mask)).tolist() == mask.tolist()
+    with pytest.raises(ValueError, match="shape"):
+        layer.build((2, 6))
+
+
 def test_attention_pooling_ignores_padding():
     set_seed(0)
     layer = AttentionPooling1D(8)
@@ -98,7 +129,8 @@ def test_attention_pooling_ignores_padding():
 
 
 def test_layers_serialise():
-    for layer in (DilatedGatedConv1D(6, 4, kernel_size=5, gate_noise=0.2), AttentionPooling1D(7), MixEmbedding(9, 3)):
+    for layer in (DilatedGatedConv1D(6, 4, kernel_size=5, gate_noise=0.2, gate_dropout=0.3), AttentionPooling1D(7),
+                  MixEmbedding(9, 3), PositionEmbedding(12, 4)):
         clone = type(layer).from_config(layer.get_config())
         assert clone.get_config() == layer.get_config()
 
@@ -120,6 +152,10 @@ BAD_CALLS = [
     (lambda: DilatedGatedConv1D(4, gate_noise=NAN), ValueError, "gate_noise"),
     (lambda: DilatedGatedConv1D(4, gate_noise="0.1"), TypeError, "gate_noise"),
     (lambda: AttentionPooling1D(3.0), TypeError, "units"),
+    (lambda: DilatedGatedConv1D(4, gate_dropout=1.0), ValueError, "gate_dropout"),
+    (lambda: DilatedGatedConv1D(4, gate_dropout=None), TypeError, "gate_dropout"),
+    (lambda: PositionEmbedding(0, 3), ValueError, "max_length"),
+    (lambda: PositionEmbedding(4, 3.0), TypeError, "output_dim"),
 ]
 
 

@@ -8,7 +8,7 @@ import tensorflow as tf
 
 from blogcode import set_seed
 from blogcode.dgcnn.layers import DilatedGatedConv1D
-from blogcode.dgcnn.model import build_dgcnn, input_influence, receptive_field_width
+from blogcode.dgcnn.model import build_dgcnn, input_influence, receptive_field_width, uses_features
 from blogcode.dgcnn.training import WeightEMA, focal_loss
 from tests.dgcnn.toys import NAN, small_batch
 
@@ -77,6 +77,31 @@ def test_model_fit_tape_save_and_reload(tmp_path):
     assert float(loss_fn(y, model(inputs))) < before
 
 
+def test_the_2018_options_features_and_position_embedding_fit_save_and_reload(tmp_path):
+    set_seed(3)
+    rng = np.random.default_rng(2)
+    inputs, y = small_batch(rng, n=16)
+    features = (rng.random(size=inputs[2].shape + (8,)) * (inputs[2] > 0)[..., None]).astype("float32")
+    model = build_dgcnn(30, word_dim=5, hidden=8, question_rates=(1,), passage_rates=(1, 2), features=8,
+                        position_dim=4, max_length=20, gate_dropout=0.0, gate_noise=0.1)
+    assert uses_features(model) and not uses_features(build_dgcnn(30, word_dim=5, hidden=8))
+    assert {"position_embedding", "with_features", "question_in"} <= {layer.name for layer in model.layers}
+    model.compile(keras.optimizers.Adam(0.01), loss=focal_loss(), jit_compile=False)
+    history = model.fit(inputs + [features], y, epochs=6, batch_size=8, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    probs = model.predict(inputs + [features], verbose=0)
+    assert (probs[inputs[2] == 0] == 0).all()
+    changed = features.copy()
+    changed[..., 0] = 1 - changed[..., 0]
+    assert not np.allclose(model.predict(inputs + [changed], verbose=0), probs)     # the features are read
+    path = tmp_path / "dgcnn_2018.keras"
+    model.save(path)
+    np.testing.assert_allclose(keras.models.load_model(path).predict(inputs + [features], verbose=0), probs, rtol=1e-5)
+    with tf.GradientTape() as tape:
+        loss = focal_loss()(y, model(inputs + [features], training=True))
+    assert all(g is not None for g in tape.gradient(loss, model.trainable_weights))
+
+
 BAD_CALLS = [
     # (call, exception, argument named in the message)
     (lambda: build_dgcnn(30.0), TypeError, "vocab_size"),
@@ -88,6 +113,11 @@ BAD_CALLS = [
     (lambda: build_dgcnn(30, gate_noise=-0.1), ValueError, "gate_noise"),
     (lambda: build_dgcnn(30, kernel_size=3.0), TypeError, "kernel_size"),
     (lambda: build_dgcnn(30, name=None), TypeError, "name"),
+    (lambda: build_dgcnn(30, gate_dropout=1.0), ValueError, "gate_dropout"),
+    (lambda: build_dgcnn(30, features=-1), ValueError, "features"),
+    (lambda: build_dgcnn(30, position_dim=2.0), TypeError, "position_dim"),
+    (lambda: build_dgcnn(30, max_length=0), ValueError, "max_length"),
+    (lambda: uses_features("model"), TypeError, "model"),
     (lambda: receptive_field_width([1, 2], kernel_size=True), TypeError, "kernel_size"),
     (lambda: receptive_field_width([1, 0]), ValueError, "rates"),
     (lambda: input_influence(None, np.zeros((4, 2)), 1), TypeError, "layer_stack"),

@@ -30,5 +30,5 @@ def small_batch(rng, n=6, lq=7, lp=20, vocab=30, dim=5):
     return [qc, qw, pc, pw], y
 
 
-def tiny_dgcnn():
-    return build_dgcnn(20, word_dim=3, hidden=8, question_rates=(1,), passage_rates=(1, 2))
+def tiny_dgcnn(vocab_size=20, word_dim=3, **options):
+    return build_dgcnn(vocab_size, word_dim=word_dim, hidden=8, question_rates=(1,), passage_rates=(1, 2), **options)
