@@ -8,7 +8,8 @@ from blogcode.dgcnn.experiments import (CHANGES, RATE_SCHEDULES, changes, cloze_
                                         train_dgcnn)
 from blogcode.dgcnn.inputs import training_arrays
 from blogcode.dgcnn.metric import sogou_score
-from blogcode.dgcnn.model import receptive_field_width
+from blogcode.dgcnn.layers import DilatedGatedConv1D
+from blogcode.dgcnn.model import build_dgcnn, receptive_field_width, uses_features
 from tests.dgcnn.toys import GOOD, NAN, tiny_dgcnn
 
 
@@ -39,7 +40,7 @@ def test_train_dgcnn_rejects_bad_settings(kwargs, error, word):
         train_dgcnn(tiny_dgcnn(), None, None, GOOD, None, **settings)
 
 
-TINY = dict(seeds=[3, 4], configs=["release", "with features", "undilated"], train_questions=12, dev_questions=5,
+TINY = dict(seeds=[3, 4], configs=["release", "with features"], train_questions=12, dev_questions=5,
             hidden=8, question_maxlen=16, passage_maxlen=32, epochs=1, batch_size=32, learning_rate=1e-3,
             ema_momentum=0.9, examples=2, timing_repeats=1)
 
@@ -118,6 +119,21 @@ def test_every_change_builds_a_different_model_from_the_release():
     assert set(CHANGES) == {"release", "with features", "with position embedding", "gate noise", "undilated"}
     assert CHANGES["release"] == {}
     assert all(options for name, options in CHANGES.items() if name != "release")
+    # each change, as the recorded run builds it, differs from the release in what it names
+    def described(options):
+        model = build_dgcnn(30, word_dim=4, hidden=8, max_length=32, **options)
+        blocks = [layer for layer in model.layers if isinstance(layer, DilatedGatedConv1D)]
+        return {"features": uses_features(model),
+                "position": any(layer.name == "position_embedding" for layer in model.layers),
+                "gates": {(b.gate_dropout, b.gate_noise) for b in blocks},
+                "rates": [b.dilation_rate for b in blocks]}
+
+    release = described(CHANGES["release"])
+    assert release == {"features": False, "position": False, "gates": {(0.1, 0.0)}, "rates": [1, 2, 1, 1, 2, 4, 8, 16, 1]}
+    differences = {name: {k for k, v in described(options).items() if v != release[k]}
+                   for name, options in CHANGES.items() if name != "release"}
+    assert differences == {"with features": {"features"}, "with position embedding": {"position"},
+                           "gate noise": {"gates"}, "undilated": {"rates"}}
 
 
 def test_train_dgcnn_refuses_inputs_that_do_not_match_the_model():
