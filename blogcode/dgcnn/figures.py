@@ -1,8 +1,9 @@
 """Static figures of "DGCNN, a convolutional reading-comprehension model" (article 6906, book/dgcnn.md).
 
 Matplotlib drawings on given Axes: the architecture diagram, the receptive-field heat
-maps (gradient of the centre output after each block), the learning curves of one run
-and those of the recorded comparison over seeds (``draw_seed_curves``). Plotly
+maps (gradient of the centre output after each block), the learning curves of one run,
+those of the recorded comparison over seeds (``draw_seed_curves``) and each change's
+lead over the release, seed by seed (``draw_change_leads``). Plotly
 traces for the error analysis: ``error_traces`` draws one dev question's start/end
 probabilities over the passage chosen by ``analysed_passage``; the explorer and the
 live widget of :mod:`blogcode.dgcnn.widgets` both draw through it.
@@ -18,7 +19,7 @@ from blogcode.dgcnn.metric import exact_match, probability_window
 from blogcode.dgcnn.model import receptive_field_width
 
 __all__ = ["draw_architecture", "draw_receptive_field", "draw_learning_curves", "draw_seed_curves",
-           "analysed_passage", "error_traces"]
+           "draw_change_leads", "analysed_passage", "error_traces"]
 
 
 def _box(ax, x, y, text, color, w=0.36, h=0.07):
@@ -113,20 +114,27 @@ def draw_learning_curves(ax_loss, ax_score, history: dict) -> None:
     ax_score.set_ylim(0, max(0.05, max(history["f1"]) * 1.15))
 
 
-def draw_seed_curves(ax, per_seed, kinds=("dilated", "undilated"), metric: str = "final") -> None:
-    """One dev ``metric`` per epoch for every model in ``kinds`` of a recorded run
-    (``per_seed``: the ``per_seed`` rows of ``blogcode.dgcnn.experiments.dilation``): each
-    seed a thin line, the mean over the seeds bold, one colour per model."""
-    checks.axes(ax, "ax")
+def _check_per_seed(per_seed, kinds):
     per_seed = checks.nonempty(per_seed, "per_seed")
     kinds = checks.strings(checks.nonempty(kinds, "kinds"), "kinds")
-    metric = checks.one_of(metric, "metric", ("loss", "accuracy", "f1", "final"))
     for k, row in enumerate(per_seed):
         checks.instance_of(row, f"per_seed[{k}]", dict)
         missing = [kind for kind in kinds if kind not in row]
         if missing:
             raise ValueError(f"per_seed[{k}] lacks the models {missing}")
-    for colour, kind in zip(("C0", "C1", "C2", "C3", "C4"), kinds):
+    return per_seed, kinds
+
+
+def draw_seed_curves(ax, per_seed, kinds=("release", "undilated"), metric: str = "final") -> None:
+    """One dev ``metric`` per epoch for every model in ``kinds`` of a recorded run
+    (``per_seed``: the ``per_seed`` rows of ``blogcode.dgcnn.experiments.changes``): each
+    seed a thin line, the mean over the seeds bold, one colour per model."""
+    checks.axes(ax, "ax")
+    per_seed, kinds = _check_per_seed(per_seed, kinds)
+    metric = checks.one_of(metric, "metric", ("loss", "accuracy", "f1", "final"))
+    if len(kinds) > 10:
+        raise ValueError(f"kinds must name at most 10 models (one colour each), got {len(kinds)}")
+    for colour, kind in zip([f"C{i}" for i in range(10)], kinds):
         curves = np.array([row[kind]["history"][metric] for row in per_seed], dtype=float)
         epochs = np.arange(1, curves.shape[1] + 1)
         for curve in curves:
@@ -134,6 +142,30 @@ def draw_seed_curves(ax, per_seed, kinds=("dilated", "undilated"), metric: str =
         ax.plot(epochs, curves.mean(0), "o-", color=colour, lw=2.2, label=f"{kind} (mean of {len(curves)} seeds)")
     ax.set_xticks(epochs)
     ax.set_xlabel("epoch"), ax.set_ylabel(f"dev {metric} (EMA weights)"), ax.legend()
+
+
+def draw_change_leads(ax, per_seed, changes) -> None:
+    """Each model of ``changes`` against the release of the same seed, in a recorded run
+    of ``blogcode.dgcnn.experiments.changes``: one dot per seed at its dev final score
+    minus the release's, the mean as a bar with ± one standard deviation (over the
+    seeds), a line at zero (no difference)."""
+    checks.axes(ax, "ax")
+    per_seed, changes = _check_per_seed(per_seed, ["release", *changes])
+    changes = changes[1:]
+    if not changes:
+        raise ValueError("changes must name at least one model besides the release")
+    for y, change in enumerate(changes):
+        leads = np.array([row[change]["score"]["final"] - row["release"]["score"]["final"] for row in per_seed])
+        spread = leads.std(ddof=1) if len(leads) > 1 else 0.0
+        ax.errorbar(leads.mean(), y, xerr=spread, fmt="|", color="black", ms=18, mew=2, capsize=4, zorder=3,
+                    label="mean ± std over seeds" if y == 0 else None)
+        ax.scatter(leads, np.full(len(leads), y) + np.linspace(-0.12, 0.12, len(leads)), color="C1", s=28, zorder=4,
+                   label="one seed" if y == 0 else None)
+    ax.axvline(0, color="grey", lw=1, ls="--")
+    ax.set_yticks(range(len(changes)), changes)
+    ax.invert_yaxis()
+    ax.set_xlabel("dev final score minus the release's (same seed)")
+    ax.legend(loc="best", fontsize=8)
 
 
 def _check_question(rid, details, predictions, references):

@@ -9,8 +9,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from blogcode.dgcnn.figures import (analysed_passage, draw_architecture, draw_learning_curves,  # noqa: E402
-                                    draw_receptive_field, draw_seed_curves, error_traces)
+from blogcode.dgcnn.figures import (analysed_passage, draw_architecture, draw_change_leads,  # noqa: E402
+                                    draw_learning_curves, draw_receptive_field, draw_seed_curves, error_traces)
 from tests.dgcnn.analysis import hand_analysis  # noqa: E402
 
 HISTORY = {"loss": [3.0, 2.0, 1.5], "accuracy": [0.1, 0.2, 0.3], "f1": [0.2, 0.3, 0.4], "final": [0.15, 0.25, 0.35]}
@@ -40,17 +40,18 @@ def test_matplotlib_drawings():
     assert [line.get_label() for line in ax_score.lines] == ["accuracy", "f1", "final"]
 
 
-PER_SEED = [{"seed": s, "dilated": {"history": {"final": [0.1 * s, 0.2 * s]}},
-             "undilated": {"history": {"final": [0.3, 0.4 + s]}}} for s in (1, 2, 3)]
+PER_SEED = [{"seed": s, "release": {"history": {"final": [0.1 * s, 0.2 * s]}, "score": {"final": 0.2 * s}},
+             "undilated": {"history": {"final": [0.3, 0.4 + s]}, "score": {"final": 0.4 + s}},
+             "gate noise": {"history": {"final": [0.3, 0.2]}, "score": {"final": 0.2 * s - 0.1}}} for s in (1, 2, 3)]
 
 
 def test_seed_curves_draw_each_seed_and_the_mean():
     ax = _axes()
     draw_seed_curves(ax, PER_SEED)
     assert len(ax.lines) == 2 * (3 + 1)
-    np.testing.assert_allclose(ax.lines[3].get_ydata(), [0.2, 0.4])               # dilated mean
+    np.testing.assert_allclose(ax.lines[3].get_ydata(), [0.2, 0.4])               # release mean
     np.testing.assert_allclose(ax.lines[7].get_ydata(), [0.3, 2.4])               # undilated mean
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["dilated (mean of 3 seeds)",
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["release (mean of 3 seeds)",
                                                                     "undilated (mean of 3 seeds)"]
     assert ax.get_ylabel() == "dev final (EMA weights)" and list(ax.get_xticks()) == [1, 2]
 
@@ -59,11 +60,36 @@ def test_seed_curves_draw_each_seed_and_the_mean():
     ({"ax": None}, TypeError, "ax"), ({"per_seed": []}, ValueError, "per_seed"),
     ({"per_seed": [1]}, TypeError, "per_seed"), ({"per_seed": [{"seed": 1}]}, ValueError, "per_seed"),
     ({"kinds": ()}, ValueError, "kinds"), ({"kinds": (1,)}, TypeError, "kinds"),
-    ({"metric": "bleu"}, ValueError, "metric")])
+    ({"kinds": ["release"] * 11}, ValueError, "kinds"), ({"metric": "bleu"}, ValueError, "metric")])
 def test_seed_curves_reject_bad_arguments(kwargs, error, word):
     args = {"ax": _axes(), "per_seed": PER_SEED, **kwargs}
     with pytest.raises(error, match=word):
         draw_seed_curves(**args)
+
+
+def test_change_leads_put_each_seed_and_the_mean_against_the_release():
+    ax = _axes()
+    draw_change_leads(ax, PER_SEED, ["undilated", "gate noise"])
+    leads = np.array([[0.4 + s - 0.2 * s for s in (1, 2, 3)], [-0.1] * 3])
+    dots = [c.get_offsets() for c in ax.collections if c.get_offsets().shape == (3, 2)]
+    assert len(dots) == 2
+    for row, (lead, offsets) in enumerate(zip(leads, dots)):
+        np.testing.assert_allclose(offsets[:, 0], lead)                        # one dot per seed, at its lead
+        assert np.allclose(offsets[:, 1].mean(), row)
+    means = [bar.lines[0].get_xdata()[0] for bar in ax.containers]        # errorbar: the data line first
+    np.testing.assert_allclose(means, leads.mean(1))                       # the mean of each change
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["undilated", "gate noise"]
+    assert ax.get_xlabel() == "dev final score minus the release's (same seed)"
+
+
+@pytest.mark.parametrize("kwargs, error, word", [
+    ({"ax": None}, TypeError, "ax"), ({"per_seed": []}, ValueError, "per_seed"),
+    ({"changes": []}, ValueError, "changes"), ({"changes": ["with features"]}, ValueError, "per_seed"),
+    ({"changes": [3]}, TypeError, "kinds")])
+def test_change_leads_reject_bad_arguments(kwargs, error, word):
+    args = {"ax": _axes(), "per_seed": PER_SEED, "changes": ["undilated"], **kwargs}
+    with pytest.raises(error, match=word):
+        draw_change_leads(**args)
 
 
 def test_error_traces_show_the_passage_that_answered():
