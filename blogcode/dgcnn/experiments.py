@@ -27,7 +27,7 @@ from blogcode.dgcnn.inputs import training_arrays
 from blogcode.dgcnn.layers import DilatedGatedConv1D
 from blogcode.dgcnn.metric import answer_questions, reference_answers, sogou_score
 from blogcode.dgcnn.model import build_dgcnn, input_influence, uses_features
-from blogcode.dgcnn.questions import build_sentence_questions, evidence_distance
+from blogcode.dgcnn.questions import build_sentence_questions, evidence_distance, split_by_article
 from blogcode.dgcnn.training import WeightEMA, focal_loss
 from blogcode.optimizers.radam import RAdam
 from blogcode.runs import experiment
@@ -123,15 +123,17 @@ def _fitted_encoder(train_records, segmenter: str = "jieba") -> CharWordEncoder:
 def sentence_data(train_questions=None, dev_questions=None, seed: int = 6906, dev_every: int = 3,
                   segmenter: str = "jieba"):
     """The recorded run's data: :func:`~blogcode.dgcnn.questions.build_sentence_questions`
-    (``seed``) read back through the JSON loader, split and encoded as :func:`cloze_data`
-    does (``segmenter`` cuts the words). Returns ``(train_records, dev_records, encoder,
+    (``seed``) read back through the JSON loader, split by article
+    (:func:`~blogcode.dgcnn.questions.split_by_article`: the questions of every
+    ``dev_every``-th article are dev) and encoded as :func:`cloze_data` does
+    (``segmenter`` cuts the words). Returns ``(train_records, dev_records, encoder,
     word_dim)``."""
     counts = [None if n is None else positive_int(n, name)
               for n, name in ((train_questions, "train_questions"), (dev_questions, "dev_questions"))]
     seed = checks.integer(seed, "seed", minimum=0)
     dev_every = checks.integer(dev_every, "dev_every", minimum=2)
     records = load_qa_records(json.dumps(build_sentence_questions(seed=seed), ensure_ascii=False))
-    train_records, dev_records = split_records(records, dev_every=dev_every)
+    train_records, dev_records = split_by_article(records, dev_every=dev_every)
     train_records, dev_records = train_records[:counts[0]], dev_records[:counts[1]]
     _, word_dim = word_vector_index()
     return train_records, dev_records, _fitted_encoder(train_records, segmenter), word_dim
@@ -177,6 +179,14 @@ def _changes_settings(settings) -> dict:
     return out
 
 
+def _analysis(detail: dict) -> dict:
+    """One question's ``answer_questions`` details, as JSON: per passage its text, the
+    start/end probabilities (4 decimals) and the candidate spans' scores; the votes."""
+    return {"passages": [{"passage": p["passage"], "probs": np.round(np.asarray(p["probs"], float), 4).tolist(),
+                          "candidates": {a: float(v) for a, v in p["candidates"].items()}} for p in detail["passages"]],
+            "votes": [[a, float(v)] for a, v in detail["votes"].items()]}
+
+
 def prediction_seconds(model, records, encoder, question_maxlen: int, passage_maxlen: int) -> float:
     """Wall seconds of :func:`~blogcode.dgcnn.metric.answer_questions` over ``records``:
     encoding (and the hand-crafted features, if the model takes them), the model, decoding."""
@@ -207,7 +217,9 @@ def changes(settings: dict, progress) -> dict:
     :func:`~blogcode.dgcnn.questions.evidence_distance`; 6 and 32 are the undilated and
     dilated passage encoders' reach to either side), ``dev`` (id, question, reference
     answers), ``per_seed`` (per model: ``history``, ``score``, every dev ``prediction``,
-    the three best votes of the first ``examples`` dev questions), ``timing`` (seconds per
+    the three best votes of the first ``examples`` dev questions; for the first seed's
+    release also ``analysis``: those questions' passages with their start/end
+    probabilities and candidate spans, for the error explorer), ``timing`` (seconds per
     dev question with and without features, per seed) and ``summary``: mean, std, min and
     max over the seeds of each model's accuracy, F1 and final score and of its lead over
     the release in the final score, and of the prediction-time ratio."""
@@ -245,6 +257,8 @@ def changes(settings: dict, progress) -> dict:
             "votes": [[[a, float(s)] for a, s in list(details[i]["votes"].items())[:3]]
                       for i in dev_ids[:settings["examples"]]]}
         models[config] = model
+        if config == "release" and len(per_seed) == 1:   # what the chapter's error explorer shows
+            per_seed[-1]["release"]["analysis"] = {i: _analysis(details[i]) for i in dev_ids[:settings["examples"]]}
         if "with features" in models and "release" in models and config == "with features":
             best = {"release": float("inf"), "with features": float("inf")}
             for name in best:  # once untimed: the first predict traces the model

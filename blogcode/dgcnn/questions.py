@@ -18,7 +18,8 @@ from blogcode import checks
 from blogcode.data import join_tokens, peoples_daily_articles
 from blogcode.dgcnn.data import BLANK, ENTITY_TAGS
 
-__all__ = ["SENTENCE_ENDS", "sentences", "tagged_entities", "build_sentence_questions", "evidence_distance"]
+__all__ = ["SENTENCE_ENDS", "sentences", "tagged_entities", "build_sentence_questions", "article_of", "split_by_article",
+           "evidence_distance"]
 
 SENTENCE_ENDS = ("。", "！", "？")
 
@@ -133,6 +134,33 @@ def build_sentence_questions(articles=None, per_article: int = 2, own_passages: 
             records.append({"id": f"pd1998s-{a}-{j}-{s}-{len(used) - 1}", "question": text.replace(entity, BLANK, 1),
                             "passages": passages})
     return records
+
+
+def article_of(record: dict) -> int:
+    """The People's Daily article a question of :func:`build_sentence_questions` was
+    made from (the ``<article>`` of its id ``pd1998s-<article>-...``)."""
+    checks.instance_of(record, "record", dict)
+    rid = record.get("id")
+    parts = rid.split("-") if isinstance(rid, str) else []
+    if len(parts) != 5 or parts[0] != "pd1998s" or not parts[1].isdigit():
+        raise ValueError(f"record['id'] must look like 'pd1998s-<article>-<paragraph>-<sentence>-<n>', got {rid!r}")
+    return int(parts[1])
+
+
+def split_by_article(records, dev_every: int = 3):
+    """Train/dev split by article: the questions of every ``dev_every``-th article (in
+    the order the articles first appear) are dev. The questions of one article share
+    its sentences and paragraphs (a sentence can give two questions, blanking two
+    names, and an article's paragraphs are passages of all its questions), so a split
+    by question would let a dev answer appear in a training question or passage."""
+    records = checks.nonempty(records, "records")
+    dev_every = checks.integer(dev_every, "dev_every", minimum=2)
+    order = {}
+    for r in records:
+        order.setdefault(article_of(r), len(order))
+    dev = [r for r in records if order[article_of(r)] % dev_every == 0]
+    train = [r for r in records if order[article_of(r)] % dev_every != 0]
+    return train, dev
 
 
 def evidence_distance(record: dict, min_word_chars: int = 2) -> int | None:

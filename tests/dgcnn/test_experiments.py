@@ -93,6 +93,7 @@ def test_cloze_data_splits_and_fits_the_encoder_on_training_text():
 
 def test_changes_run_pairs_every_model_with_the_release_per_seed():
     out = changes(dict(TINY), lambda items, desc=None: items)
+    _, dev_records, _, _ = sentence_data(TINY["train_questions"], TINY["dev_questions"])
     assert out["data"]["train_questions"] == 12 and out["data"]["dev_questions"] == len(out["dev"]) == 5
     assert 0 <= out["data"]["answer beyond 32"] <= out["data"]["answer beyond 6"] <= 1
     assert [r["seed"] for r in out["per_seed"]] == [3, 4]
@@ -108,6 +109,13 @@ def test_changes_run_pairs_every_model_with_the_release_per_seed():
     for config in TINY["configs"][1:]:
         leads = [r[config]["score"]["final"] - r["release"]["score"]["final"] for r in out["per_seed"]]
         assert out["summary"][config]["lead over release"]["mean"] == pytest.approx(np.mean(leads))
+    # the first seed's release keeps what the error explorer needs, for the first `examples` questions
+    analysis = out["per_seed"][0]["release"]["analysis"]
+    assert list(analysis) == [d["id"] for d in out["dev"][:2]] and "analysis" not in out["per_seed"][1]["release"]
+    for rid, item in analysis.items():
+        assert [p["passage"] for p in item["passages"]] == [p["passage"][:32] for p in next(
+            r for r in dev_records if r["id"] == rid)["passages"]]
+        assert all(np.shape(p["probs"]) == (len(p["passage"]), 2) for p in item["passages"])
     assert [t["seed"] for t in out["timing"]] == [3, 4]
     for t in out["timing"]:
         seconds = t["seconds per question"]

@@ -5,7 +5,8 @@ import pytest
 
 from blogcode.data import join_tokens, peoples_daily_articles
 from blogcode.dgcnn.data import BLANK, load_qa_records
-from blogcode.dgcnn.questions import build_sentence_questions, evidence_distance, sentences, tagged_entities
+from blogcode.dgcnn.questions import (article_of, build_sentence_questions, evidence_distance, sentences,
+                                      split_by_article, tagged_entities)
 
 TOKENS = [("江", "nr"), ("泽民", "nr"), ("在", "p"), ("北京", "ns"), ("。", "w"), ("新华社", "nt"), ("报道", "v")]
 
@@ -37,6 +38,17 @@ def test_questions_are_answered_only_from_other_paragraphs(records):
     assert records == build_sentence_questions(articles=peoples_daily_articles()[:300], seed=1)   # seeded
 
 
+def test_split_by_article_keeps_each_article_on_one_side(records):
+    train, dev = split_by_article(records, dev_every=3)
+    assert len(train) + len(dev) == len(records) and 0.25 < len(dev) / len(records) < 0.42
+    train_articles, dev_articles = {article_of(r) for r in train}, {article_of(r) for r in dev}
+    assert not train_articles & dev_articles
+    assert article_of(records[0]) in dev_articles          # the first article seen is dev (0 % 3 == 0)
+    # a dev answer never comes from a sentence that also made a training question
+    train_sentences = {r["id"].rsplit("-", 1)[0] for r in train}
+    assert not any(r["id"].rsplit("-", 1)[0] in train_sentences for r in dev)
+
+
 def test_evidence_distance_counts_characters_between_answer_and_question_text():
     record = {"question": "＿访问北京", "passages": [{"passage": "李鹏今天抵达北京", "answer": "李鹏"},
                                                  {"passage": "北京", "answer": ""}]}
@@ -52,6 +64,10 @@ BAD_CALLS = [
     (lambda: build_sentence_questions(articles=[]), ValueError, "articles"),
     (lambda: build_sentence_questions(seed="1"), TypeError, "seed"),
     (lambda: evidence_distance([]), TypeError, "record"),
+    (lambda: article_of("pd1998s-1-2-3-0"), TypeError, "record"),
+    (lambda: article_of({"id": "pd1998-1-2-3"}), ValueError, "id"),
+    (lambda: split_by_article([]), ValueError, "records"),
+    (lambda: split_by_article([{"id": "pd1998s-1-2-3-0"}], dev_every=1), ValueError, "dev_every"),
     (lambda: evidence_distance({"question": 1, "passages": []}), TypeError, "question"),
     (lambda: evidence_distance({"question": "a", "passages": []}), ValueError, "passages"),
     (lambda: evidence_distance({"question": "a", "passages": [{}]}, min_word_chars=0), ValueError, "min_word_chars"),
