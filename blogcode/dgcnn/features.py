@@ -5,11 +5,13 @@ the features; article 5409, which used eight; book/dgcnn.md). The model takes th
 extra input (``build_dgcnn(features=N_FEATURES)``); :mod:`blogcode.dgcnn.inputs` builds
 the model's inputs with or without them.
 
-The 2018 article's features are of three kinds: whether a passage word also occurs in the
-question (an exact match), a soft match of the passage against the question, and whether
-it co-occurs in the question's *other* passages (an answer that several passages repeat
-is more likely). Its exact definitions are not available offline, so these eight, one
-value per passage character, are ours, of those three kinds (:data:`FEATURE_NAMES`).
+The 2018 article's definitions of its eight features are not among our offline sources,
+so these eight (:data:`FEATURE_NAMES`), one value per passage character, are our own, of
+three kinds common in question-passage matching: whether a passage character, word or
+bigram also occurs in the question (exact match), how close the passage is to the
+question (soft match: word-vector similarity, question words nearby), and whether it
+occurs in the question's *other* passages (an answer that several passages repeat is
+more likely).
 """
 
 from __future__ import annotations
