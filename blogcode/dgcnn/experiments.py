@@ -21,7 +21,7 @@ import numpy as np
 
 from blogcode import checks, set_seed
 from blogcode.checks import positive_int
-from blogcode.dgcnn.data import CharWordEncoder, build_cloze_questions, load_qa_records, split_records, word_vector_index
+from blogcode.dgcnn.data import CharWordEncoder, load_qa_records, word_vector_index
 from blogcode.dgcnn.features import N_FEATURES
 from blogcode.dgcnn.inputs import training_arrays
 from blogcode.dgcnn.layers import DilatedGatedConv1D
@@ -33,7 +33,7 @@ from blogcode.optimizers.radam import RAdam
 from blogcode.runs import experiment
 from blogcode.stats import seed_spread
 
-__all__ = ["train_dgcnn", "influence_rows", "cloze_data", "sentence_data", "RATE_SCHEDULES", "CHANGES",
+__all__ = ["train_dgcnn", "influence_rows", "sentence_data", "RATE_SCHEDULES", "CHANGES",
            "prediction_seconds", "changes"]
 
 # The two encoders compared by ``dilation``: (question rates, passage rates). Same
@@ -98,23 +98,6 @@ def influence_rows(rates, length: int = 101, channels: int = 8, seed: int = 0) -
     return np.array(rows)
 
 
-def cloze_data(train_questions=None, dev_questions=None, seed: int = 6906, dev_every: int = 3):
-    """The chapter's data, as its cells make it: the generated cloze questions
-    (``build_cloze_questions(seed=seed)``) read back through the JSON loader, every
-    ``dev_every``-th question dev, the first ``train_questions`` / ``dev_questions`` of each
-    (``None``: all), and a :class:`CharWordEncoder` (``min_count=2``) fitted on the training
-    questions and passages. Returns ``(train_records, dev_records, encoder, word_dim)``."""
-    counts = [None if n is None else positive_int(n, name)
-              for n, name in ((train_questions, "train_questions"), (dev_questions, "dev_questions"))]
-    seed = checks.integer(seed, "seed", minimum=0)
-    dev_every = checks.integer(dev_every, "dev_every", minimum=2)
-    records = load_qa_records(json.dumps(build_cloze_questions(seed=seed), ensure_ascii=False))
-    train_records, dev_records = split_records(records, dev_every=dev_every)
-    train_records, dev_records = train_records[:counts[0]], dev_records[:counts[1]]
-    _, word_dim = word_vector_index()
-    return train_records, dev_records, _fitted_encoder(train_records), word_dim
-
-
 def _fitted_encoder(train_records, segmenter: str = "jieba") -> CharWordEncoder:
     texts = [r["question"] for r in train_records] + [p["passage"] for r in train_records for p in r["passages"]]
     return CharWordEncoder(min_count=2, segmenter=segmenter).fit(texts)
@@ -125,9 +108,10 @@ def sentence_data(train_questions=None, dev_questions=None, seed: int = 6906, de
     """The recorded run's data: :func:`~blogcode.dgcnn.questions.build_sentence_questions`
     (``seed``) read back through the JSON loader, split by article
     (:func:`~blogcode.dgcnn.questions.split_by_article`: the questions of every
-    ``dev_every``-th article are dev) and encoded as :func:`cloze_data` does
-    (``segmenter`` cuts the words). Returns ``(train_records, dev_records, encoder,
-    word_dim)``."""
+    ``dev_every``-th article are dev), the first ``train_questions`` / ``dev_questions``
+    of each (``None``: all), and a :class:`CharWordEncoder` (``min_count=2``, words cut
+    by ``segmenter``) fitted on the training questions and passages. Returns
+    ``(train_records, dev_records, encoder, word_dim)``."""
     counts = [None if n is None else positive_int(n, name)
               for n, name in ((train_questions, "train_questions"), (dev_questions, "dev_questions"))]
     seed = checks.integer(seed, "seed", minimum=0)

@@ -4,10 +4,11 @@ and the receptive field measured by gradient."""
 import numpy as np
 import pytest
 
-from blogcode.dgcnn.experiments import (CHANGES, RATE_SCHEDULES, changes, cloze_data, influence_rows, sentence_data,
+from blogcode.dgcnn.experiments import (CHANGES, RATE_SCHEDULES, changes, influence_rows, sentence_data,
                                         train_dgcnn)
 from blogcode.dgcnn.inputs import training_arrays
 from blogcode.dgcnn.metric import sogou_score
+from blogcode.dgcnn.questions import article_of
 from blogcode.dgcnn.layers import DilatedGatedConv1D
 from blogcode.dgcnn.model import build_dgcnn, receptive_field_width, uses_features
 from tests.dgcnn.toys import GOOD, NAN, tiny_dgcnn
@@ -47,10 +48,9 @@ TINY = dict(seeds=[3, 4], configs=["release", "with features"], train_questions=
 BAD_CALLS = [
     # (call, exception, argument named in the message)
     (lambda: train_dgcnn(None, None, None, GOOD, None, 8, 8, 1), TypeError, "model"),
-    (lambda: cloze_data(train_questions=0), ValueError, "train_questions"),
-    (lambda: cloze_data(dev_questions=2.0), TypeError, "dev_questions"),
-    (lambda: cloze_data(seed=-1), ValueError, "seed"),
-    (lambda: cloze_data(dev_every=1), ValueError, "dev_every"),
+    (lambda: sentence_data(dev_questions=2.0), TypeError, "dev_questions"),
+    (lambda: sentence_data(seed=-1), ValueError, "seed"),
+    (lambda: sentence_data(dev_every=1), ValueError, "dev_every"),
     (lambda: changes([], None), TypeError, "settings"),
     (lambda: changes({k: v for k, v in TINY.items() if k != "hidden"}, None), ValueError, "hidden"),
     (lambda: changes({**TINY, "seeds": []}, None), ValueError, "seeds"),
@@ -82,12 +82,12 @@ def test_rate_schedules_differ_only_in_reach():
     assert [receptive_field_width(r) for r in (p_dilated, p_flat)] == [65, 13]
 
 
-def test_cloze_data_splits_and_fits_the_encoder_on_training_text():
-    train, dev, encoder, word_dim = cloze_data(train_questions=10, dev_questions=4)
+def test_sentence_data_splits_and_fits_the_encoder_on_training_text():
+    train, dev, encoder, word_dim = sentence_data(train_questions=10, dev_questions=4)
     assert len(train) == 10 and len(dev) == 4 and word_dim == 100
-    assert not {r["id"] for r in train} & {r["id"] for r in dev}
-    assert encoder.vocab_size > 2
-    again = cloze_data(train_questions=10, dev_questions=4)
+    assert not {article_of(r) for r in train} & {article_of(r) for r in dev}   # split by article
+    assert encoder.vocab_size > 2 and encoder.segmenter == "jieba"
+    again = sentence_data(train_questions=10, dev_questions=4)
     assert [r["id"] for r in again[0]] == [r["id"] for r in train]      # the questions are seeded
 
 
