@@ -3,8 +3,8 @@ read from the package's tarball in the files' numeric order, converted to simpli
 script, filtered by form and deduplicated; bad input is rejected by name."""
 
 import io
-import re
 import json
+import re
 import tarfile
 
 import pytest
