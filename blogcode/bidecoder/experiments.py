@@ -38,6 +38,11 @@ def train_seq2seq(model: BidirectionalSeq2Seq, arrays: dict, steps: int, batch_s
     """Train with Adam in a ``tf.GradientTape`` loop; returns the per-step
     losses of each direction (``{"l2r": [...], "r2l": [...]}``).
 
+    When ``arrays`` also holds ``l2r_partner`` and ``r2l_partner`` (decoder inputs
+    built from pseudo-targets, see :func:`blogcode.bidecoder.poem_experiments.pseudo_arrays`),
+    each direction's cross-attention reads the other decoder run on those
+    (``BidirectionalSeq2Seq.decode``'s partner inputs): the pseudo-label stage.
+
     ``compiled=False`` runs the step eagerly: slower per step, but it skips
     the graph tracing that dominates very short runs (the fast CI mode)."""
     checks.instance_of(model, "model", BidirectionalSeq2Seq)
@@ -52,12 +57,22 @@ def train_seq2seq(model: BidirectionalSeq2Seq, arrays: dict, steps: int, batch_s
     seed = checks.integer(seed, "seed", minimum=0)
     log_every = checks.integer(log_every, "log_every", minimum=0)
     compiled = checks.boolean(compiled, "compiled")
+    partners = ("l2r_partner", "r2l_partner")
+    if any(k in arrays for k in partners):
+        if not all(k in arrays for k in partners):
+            raise ValueError(f"arrays must hold both {partners} or neither")
+        keys += partners
     n = len(arrays["source"])
     optimizer = keras.optimizers.Adam(learning_rate)
 
-    def train_step(source, l2r_in, r2l_in, l2r_out, r2l_out):
+    def train_step(source, l2r_in, r2l_in, l2r_out, r2l_out, *partner_in):
         with tf.GradientTape() as tape:
-            y_pred = model((source, l2r_in, r2l_in), training=True)
+            if partner_in:
+                memory, memory_mask = model.encode(source)
+                y_pred = model.decode(memory, memory_mask, l2r_in, r2l_in, training=True,
+                                      l2r_partner=partner_in[0], r2l_partner=partner_in[1])
+            else:
+                y_pred = model((source, l2r_in, r2l_in), training=True)
             losses = model.direction_losses((l2r_out, r2l_out), y_pred)
             loss = (losses["l2r"] + losses["r2l"]) / 2
         grads = tape.gradient(loss, model.trainable_variables)

@@ -52,7 +52,11 @@ class BidirectionalSeq2Seq(keras.Model):
     ``"causal"`` (the article) lets position n see the other direction's
     positions <= n, ``"full"`` lets it see all of them (a deliberately leaky
     variant). ``"none"`` gives two independent unidirectional decoders on a
-    shared encoder. Both directions share the output layers.
+    shared encoder. Both directions share the output layers: a hidden layer
+    (``head_activation``: ``"tanh"``, or ``"leaky_relu"`` with slope 0.2 as in the
+    author's release) and the classifier. On real text with thousands of ids the
+    attention outputs grow large and a tanh layer saturates (every unit at +-1), which
+    leaves the model at the unigram loss; the poem experiments use ``"leaky_relu"``.
 
     Inputs ``(source (batch, S), l2r_in (batch, T), r2l_in (batch, T))``;
     outputs ``(l2r_logits, r2l_logits)``, each ``(batch, T, vocab_size)``.
@@ -61,21 +65,23 @@ class BidirectionalSeq2Seq(keras.Model):
     """
 
     CROSS_MODES = ("none", "causal", "full")
+    HEAD_ACTIVATIONS = ("tanh", "leaky_relu")
 
     def __init__(self, vocab_size: int, embed_dim: int = 64, hidden_dim: int = 64, num_heads: int = 4,
-                 cross_attention: str = "causal", **kwargs):
+                 cross_attention: str = "causal", head_activation: str = "tanh", **kwargs):
         super().__init__(**kwargs)
         vocab_size = checks.positive_int(vocab_size, "vocab_size")
         embed_dim = checks.positive_int(embed_dim, "embed_dim")
         hidden_dim = checks.positive_int(hidden_dim, "hidden_dim")
         num_heads = checks.positive_int(num_heads, "num_heads")
         cross_attention = checks.one_of(cross_attention, "cross_attention", self.CROSS_MODES)
+        head_activation = checks.one_of(head_activation, "head_activation", self.HEAD_ACTIVATIONS)
         if vocab_size <= END + 1:
             raise ValueError(f"vocab_size must exceed the 4 special ids, got {vocab_size}")
         if hidden_dim % 2 or hidden_dim % num_heads:
             raise ValueError(f"hidden_dim={hidden_dim} must be even and divisible by num_heads={num_heads}")
         self.vocab_size, self.embed_dim, self.hidden_dim = vocab_size, embed_dim, hidden_dim
-        self.num_heads, self.cross_attention = num_heads, cross_attention
+        self.num_heads, self.cross_attention, self.head_activation = num_heads, cross_attention, head_activation
         key_dim = hidden_dim // num_heads
         self.embedding = keras.layers.Embedding(vocab_size, embed_dim, name="embedding")
         self.encoder = AlignedBidirectional(keras.layers.LSTM(hidden_dim // 2, return_sequences=True),
@@ -86,14 +92,14 @@ class BidirectionalSeq2Seq(keras.Model):
             self.source_attention[d] = keras.layers.MultiHeadAttention(num_heads, key_dim, name=f"{d}_source_attention")
             if cross_attention != "none":
                 self.cross[d] = keras.layers.MultiHeadAttention(num_heads, key_dim, name=f"{d}_cross_attention")
-        self.hidden = keras.layers.Dense(hidden_dim, activation="tanh", name="shared_hidden")
+        self.hidden = keras.layers.Dense(hidden_dim, activation=head_activation, name="shared_hidden")
         self.classifier = keras.layers.Dense(vocab_size, name="shared_classifier")
         self.loss_trackers = {d: keras.metrics.Mean(name=f"{d}_loss") for d in DIRECTIONS}
 
     def get_config(self):
         return {**super().get_config(), "vocab_size": self.vocab_size, "embed_dim": self.embed_dim,
                 "hidden_dim": self.hidden_dim, "num_heads": self.num_heads,
-                "cross_attention": self.cross_attention}
+                "cross_attention": self.cross_attention, "head_activation": self.head_activation}
 
     def encode(self, source):
         """Encoder states ``(batch, S, hidden_dim)`` and the source mask."""
@@ -121,20 +127,31 @@ class BidirectionalSeq2Seq(keras.Model):
     def _head(self, features):
         return self.classifier(self.hidden(tf.concat(features, axis=-1)))
 
-    def decode(self, memory, memory_mask, l2r_in, r2l_in, training=None):
-        """Logits of both directions at every position of the given prefixes."""
+    def decode(self, memory, memory_mask, l2r_in, r2l_in, training=None, l2r_partner=None, r2l_partner=None):
+        """Logits of both directions at every position of the given prefixes.
+
+        Each direction's cross-attention reads the other decoder's states on that
+        decoder's own inputs, unless ``*_partner`` inputs are given: then the other
+        decoder runs a second time on them, and its states there are what the
+        cross-attention reads (the pseudo-label training of the article's remedy:
+        gold inputs for a direction's own history, pseudo-targets for what it sees
+        of the other direction, so no gold token leaks across)."""
         states, masks, features = {}, {}, {}
         for d, ids in zip(DIRECTIONS, (l2r_in, r2l_in)):
             states[d], masks[d] = self._decoder_states(d, tf.convert_to_tensor(ids), training)
             features[d] = [states[d], self._source_context(d, states[d], masks[d], memory, memory_mask, training)]
         if self.cross_attention != "none":
+            seen = dict(states), dict(masks)
+            for d, partner in zip(DIRECTIONS, (l2r_partner, r2l_partner)):
+                if partner is not None:
+                    seen[0][d], seen[1][d] = self._decoder_states(d, tf.convert_to_tensor(partner), training)
             window = None  # "full": every position of the other direction
             if self.cross_attention == "causal":
                 # position n may look at the other direction's positions m <= n only
                 length = tf.shape(states["l2r"])[1]
                 window = tf.linalg.band_part(tf.ones((length, length), tf.bool), -1, 0)
             for d, other in zip(DIRECTIONS, DIRECTIONS[::-1]):
-                features[d].append(self._cross_context(d, states[d], masks[d], states[other], masks[other],
+                features[d].append(self._cross_context(d, states[d], masks[d], seen[0][other], seen[1][other],
                                                        window, training))
         return tuple(self._head(features[d]) for d in DIRECTIONS)
 

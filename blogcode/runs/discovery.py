@@ -1,5 +1,6 @@
 """Discovery: the experiments of a package, found in its chapter packages'
-``experiments`` modules (``blogcode/<chapter>/experiments.py``), never named here.
+experiments modules (``blogcode/<chapter>/experiments.py``, and ``<topic>_experiments.py``
+for a chapter with experiments on more than one topic), never named here.
 
 Part of ``blogcode.runs`` (recorded full runs; its docstring documents the design).
 """
@@ -13,13 +14,18 @@ from blogcode import checks
 from blogcode.runs.declaring import PACKAGE, REGISTRY, Experiment
 from blogcode.runs.fingerprinting import package_root
 
-#: The name of the module, in each chapter package, that declares its experiments.
+#: The name of the module, in each chapter package, that declares its experiments; a
+#: chapter may add modules named ``<topic>_experiments`` (each its own fingerprint).
 EXPERIMENTS_MODULE = "experiments"
 
 
+def is_experiments_module(name: str) -> bool:
+    return name == EXPERIMENTS_MODULE or name.endswith("_" + EXPERIMENTS_MODULE)
+
+
 def experiments_modules(package: str = PACKAGE) -> list[str]:
-    """The names ``<package>.<chapter>.experiments`` of the experiments modules of
-    ``package``'s sub-packages, found without importing any module."""
+    """The names ``<package>.<chapter>.experiments`` (and ``<package>.<chapter>.<topic>_experiments``)
+    of the experiments modules of ``package``'s sub-packages, found without importing any module."""
     package = checks.string(package, "package", allow_empty=False)
     root = package_root(package)
     found = []
@@ -27,8 +33,8 @@ def experiments_modules(package: str = PACKAGE) -> list[str]:
         if not info.ispkg:
             continue
         folder = root / info.name.rsplit(".", 1)[-1]
-        if any(m.name == EXPERIMENTS_MODULE and not m.ispkg for m in pkgutil.iter_modules([str(folder)])):
-            found.append(f"{info.name}.{EXPERIMENTS_MODULE}")
+        found.extend(f"{info.name}.{m.name}" for m in sorted(pkgutil.iter_modules([str(folder)]), key=lambda m: m.name)
+                     if is_experiments_module(m.name) and not m.ispkg)
     return found
 
 

@@ -21,7 +21,8 @@ def test_discovery_finds_the_ellipse_experiment():
     assert exp.full["step"] == 1e-6 and exp.fast["step"] > exp.full["step"]
     assert all(e.module.startswith("blogcode.") for e in found.values())
     assert "blogcode.ellipse.experiments" in discovery.experiments_modules()
-    assert all(m.count(".") == 2 and m.endswith(".experiments") for m in discovery.experiments_modules())
+    assert all(m.count(".") == 2 and discovery.is_experiments_module(m.rsplit(".", 1)[1])
+               for m in discovery.experiments_modules())
     assert discovery.get("ellipse/tabulation") is exp
 
 
@@ -56,3 +57,25 @@ def test_bad_use():
         discovery.get(None)
     with pytest.raises(TypeError, match="package"):
         discovery.discover(3)
+
+
+def test_discovery_finds_a_chapters_topic_experiments_module(fake):
+    pkg, base = fake
+    topic = EXPERIMENTS_TOPIC.format(pkg=pkg)
+    (base / "sub" / "poems_experiments.py").write_text(topic)
+    (base / "sub" / "experiments_helpers.py").write_text("raise RuntimeError('not an experiments module')\n")
+    assert discovery.experiments_modules(pkg) == [f"{pkg}.sub.experiments", f"{pkg}.sub.poems_experiments"]
+    found = discovery.discover(pkg)
+    assert list(found) == ["fake/one", "fake/two"]
+    assert found["fake/two"].module == f"{pkg}.sub.poems_experiments"
+    assert f"{pkg}.sub.experiments_helpers" not in sys.modules
+
+
+EXPERIMENTS_TOPIC = '''
+from blogcode.runs import experiment
+
+
+@experiment(chapter="fake", name="two", full=dict(n=2), fast=dict(n=1))
+def two(settings, progress):
+    return {{"n": settings["n"]}}
+'''
