@@ -151,3 +151,50 @@ BAD_CALLS = [
 def test_public_functions_reject_bad_input(call, error, word):
     with pytest.raises(error, match=word):
         call()
+
+
+def test_head_activation_is_checked_saved_and_used():
+    with pytest.raises(ValueError, match="head_activation"):
+        BidirectionalSeq2Seq(10, head_activation="relu6")
+    with pytest.raises(TypeError, match="head_activation"):
+        BidirectionalSeq2Seq(10, head_activation=3)
+    vocab, arrays = tiny_data()
+    x = (arrays["source"][:4], arrays["l2r_in"][:4], arrays["r2l_in"][:4])
+    leaky = BidirectionalSeq2Seq(len(vocab), 8, 8, 2, head_activation="leaky_relu")
+    tanh = BidirectionalSeq2Seq(len(vocab), 8, 8, 2)
+    leaky(x), tanh(x)
+    tanh.set_weights(leaky.get_weights())
+    assert tanh.get_config()["head_activation"] == "tanh"
+    # same weights, other head: other logits
+    assert not np.allclose(leaky(x)[0], tanh(x)[0], atol=1e-4)
+    twin = BidirectionalSeq2Seq.from_config(leaky.get_config())
+    twin(x)
+    twin.set_weights(leaky.get_weights())
+    np.testing.assert_allclose(twin(x)[0], leaky(x)[0], atol=1e-6)
+
+
+def test_partner_inputs_replace_what_the_cross_attention_reads():
+    vocab, arrays = tiny_data()
+    x = (arrays["source"][:4], arrays["l2r_in"][:4], arrays["r2l_in"][:4])
+    for mode in ("causal", "full", "none"):
+        model = tiny_model(vocab, mode)
+        memory, mask = model.encode(x[0])
+        plain = model.decode(memory, mask, x[1], x[2])
+        same = model.decode(memory, mask, x[1], x[2], l2r_partner=x[1], r2l_partner=x[2])
+        for a, b in zip(plain, same):  # the partners equal to the own inputs: the plain model
+            np.testing.assert_allclose(a, b, atol=1e-6)
+        other = np.where(x[2] > START, 4, x[2])
+        changed = model.decode(memory, mask, x[1], x[2], r2l_partner=other)
+        # only the L2R direction reads R2L partner states; and only when it reads any
+        assert np.allclose(changed[0], plain[0], atol=1e-6) == (mode == "none")
+        np.testing.assert_allclose(changed[1], plain[1], atol=1e-6)
+
+
+def test_training_with_partner_arrays_checks_them_and_trains():
+    vocab, arrays = tiny_data()
+    model = tiny_model(vocab, "causal")
+    with pytest.raises(ValueError, match="partner"):
+        train_seq2seq(model, {**arrays, "l2r_partner": arrays["l2r_in"]}, 1, 8)
+    pseudo = {**arrays, "l2r_partner": arrays["l2r_in"], "r2l_partner": arrays["r2l_in"]}
+    history = train_seq2seq(model, pseudo, 3, 8, compiled=False)
+    assert len(history["l2r"]) == 3 and all(np.isfinite(history["r2l"]))
