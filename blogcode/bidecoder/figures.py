@@ -20,7 +20,8 @@ from blogcode.bidecoder.beam_search import END, PAD
 from blogcode.bidecoder.tasks import accuracy_by_position
 
 __all__ = ["use_cjk_font", "draw_architecture", "draw_leakage", "smooth", "draw_training_curves",
-           "draw_position_accuracy", "draw_recorded_curves", "draw_recorded_positions", "beam_step_traces"]
+           "draw_position_accuracy", "draw_recorded_curves", "draw_recorded_positions", "draw_couplet_positions",
+           "beam_step_traces"]
 
 #: The decoders of the accuracy-by-position figure and their colours.
 POSITION_DECODERS = {"L2R beam": "#e6550d", "R2L beam": "#31a354", "bidirectional beam (article)": "#3182bd"}
@@ -279,3 +280,31 @@ def beam_step_traces(snapshot: dict, decode) -> list:
             textposition="auto", marker_color=colour, name=name.upper(), showlegend=False,
             hovertemplate="%{text}<extra></extra>"))
     return traces
+
+
+def draw_couplet_positions(ax, per_seed, decoders: dict | None = None, line: int = 7) -> dict:
+    """Token accuracy at each position of a fixed-length target (the quatrain's second
+    couplet) from a recorded run, for ``decoders`` (name -> colour; default
+    ``POSITION_DECODERS``): the mean over the seeds with their range shaded, and a dotted
+    line at the line break after position ``line``. Returns the mean curves by name."""
+    checks.axes(ax, "ax")
+    per_seed = _check_per_seed(per_seed, "decoders")
+    decoders = POSITION_DECODERS if decoders is None else checks.instance_of(decoders, "decoders", dict)
+    line = checks.positive_int(line, "line")
+    missing = sorted({name for row in per_seed for name in decoders if name not in row["decoders"]})
+    if missing:
+        raise ValueError(f"per_seed decoders lack {missing}")
+    means = {}
+    for name, colour in decoders.items():
+        acc = np.array([[np.nan if a is None else a for a in row["decoders"][name]["start"]] for row in per_seed],
+                       dtype=float)
+        x = np.arange(1, acc.shape[1] + 1)
+        means[name] = acc.mean(axis=0)
+        ax.fill_between(x, acc.min(axis=0), acc.max(axis=0), color=colour, alpha=0.2, lw=0)
+        ax.plot(x, means[name], "o-", color=colour, label=name, ms=4)
+    ax.axvline(line + 0.5, color="0.6", ls=":", lw=1)
+    ax.set_xticks(np.arange(1, len(x) + 1))
+    ax.set_xlabel("character position in the second couplet (line 3: 1-7, line 4: 8-14)")
+    ax.set_ylabel(f"token accuracy (mean, range of {len(per_seed)} seeds)")
+    ax.legend(frameon=False, fontsize=8)
+    return means

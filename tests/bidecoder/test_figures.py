@@ -11,6 +11,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from blogcode.bidecoder.figures import (POSITION_DECODERS, beam_step_traces, draw_architecture,  # noqa: E402
+                                        draw_couplet_positions,
                                         draw_leakage, draw_position_accuracy, draw_recorded_curves,
                                         draw_recorded_positions, draw_training_curves, smooth, use_cjk_font)
 from tests.bidecoder.toys import letters, recorded_search  # noqa: E402
@@ -121,3 +122,17 @@ BAD_CALLS = [
 def test_public_functions_reject_bad_input(recorded, call, error, word):
     with pytest.raises(error, match=word):
         call(recorded)
+
+
+def test_couplet_positions_draw_each_decoders_mean_and_range():
+    rows = [{"decoders": {name: {"start": [0.1 * (i + 1)] * 14} for name in POSITION_DECODERS}} for i in range(3)]
+    fig, ax = plt.subplots()
+    means = draw_couplet_positions(ax, rows)
+    assert set(means) == set(POSITION_DECODERS)
+    np.testing.assert_allclose(means["L2R beam"], [0.2] * 14)
+    assert len(ax.lines) == len(POSITION_DECODERS) + 1  # one curve each and the line break
+    with pytest.raises(ValueError, match="lack"):
+        draw_couplet_positions(ax, [{"decoders": {}}])
+    with pytest.raises(ValueError, match="line"):
+        draw_couplet_positions(ax, rows, line=0)
+    plt.close(fig)

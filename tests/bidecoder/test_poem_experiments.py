@@ -101,3 +101,13 @@ def test_couplet_task_on_the_real_quatrains():
     assert again["test"] == task["test"]   # a fixed split
     with pytest.raises(ValueError, match="n_test"):
         couplet_task(0)
+
+
+def test_the_couplets_run_with_its_small_settings():
+    from blogcode.bidecoder.poem_experiments import COUPLETS_FAST, couplets
+
+    result = couplets(COUPLETS_FAST, lambda items, desc=None: items)
+    scores = result["per_seed"][0]["decoders"]
+    assert len(scores) == 9 and all(0.0 <= s["bleu"] <= 1.0 for s in scores.values())
+    assert set(result["per_seed"][0]["test_loss"]) == {"none", "causal", "pseudo", "gold"}
+    assert len(result["examples"]) == COUPLETS_FAST["examples"] and 0.0 <= result["tanh_head"]["saturation"] <= 1.0
