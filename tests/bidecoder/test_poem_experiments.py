@@ -1,6 +1,6 @@
 """Unit tests of blogcode.bidecoder.poem_experiments and blogcode.bidecoder.bleu (chapter: seq2seq
 with bidirectional decoding): the pseudo-label arrays, the teacher-forced losses, the model copy,
-the saturation measure, the character BLEU, and the real quatrain task."""
+the saturation measure, and the real quatrain task."""
 
 import math
 
@@ -8,31 +8,9 @@ import numpy as np
 import pytest
 
 from blogcode.bidecoder.beam_search import START
-from blogcode.bidecoder.bleu import corpus_bleu
 from blogcode.bidecoder.poem_experiments import (LINE, copy_model, couplet_task, greedy_targets, head_saturation,
                                                  pseudo_arrays, teacher_forced_losses)
 from tests.bidecoder.toys import tiny_data, tiny_model
-
-
-def test_corpus_bleu_matches_hand_computed_values():
-    assert corpus_bleu(["abcd"], ["abcd"]) == pytest.approx(1.0)
-    assert corpus_bleu(["wxyz"], ["abcd"]) == 0.0
-    # 1-gram 3/4, 2-gram 1/3 ("ab"), n=2: geometric mean, same length so no brevity penalty
-    assert corpus_bleu(["abxd"], ["abcd"], max_n=2) == pytest.approx(math.sqrt(3 / 4 * 1 / 3))
-    # a short output is penalised: exp(1 - 4/2)
-    assert corpus_bleu(["ab"], ["abcd"], max_n=1) == pytest.approx(math.exp(1 - 2))
-    assert corpus_bleu([[1, 2, 3]], [[1, 2, 3]], max_n=3) == pytest.approx(1.0)
-
-
-def test_corpus_bleu_rejects_bad_input():
-    with pytest.raises(ValueError, match="equally many"):
-        corpus_bleu(["a"], ["a", "b"])
-    with pytest.raises(TypeError, match="predictions"):
-        corpus_bleu([3], ["a"])
-    with pytest.raises(ValueError, match="max_n"):
-        corpus_bleu(["a"], ["a"], max_n=0)
-    with pytest.raises(ValueError, match="empty"):
-        corpus_bleu(["a"], [""])
 
 
 def test_pseudo_arrays_build_start_prefixed_inputs():
