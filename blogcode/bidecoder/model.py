@@ -136,24 +136,31 @@ class BidirectionalSeq2Seq(keras.Model):
         cross-attention reads (the pseudo-label training of the article's remedy:
         gold inputs for a direction's own history, pseudo-targets for what it sees
         of the other direction, so no gold token leaks across)."""
+        hidden = self.hidden_features(memory, memory_mask, l2r_in, r2l_in, training, l2r_partner, r2l_partner)
+        return tuple(self.classifier(hidden[d]) for d in DIRECTIONS)
+
+    def hidden_features(self, memory, memory_mask, l2r_in, r2l_in, training=None, l2r_partner=None,
+                        r2l_partner=None) -> dict:
+        """The shared hidden layer's outputs ``{direction: (batch, T, hidden_dim)}``, the
+        features the classifier reads (``decode``'s arguments; for inspecting the head)."""
         states, masks, features = {}, {}, {}
         for d, ids in zip(DIRECTIONS, (l2r_in, r2l_in)):
             states[d], masks[d] = self._decoder_states(d, tf.convert_to_tensor(ids), training)
             features[d] = [states[d], self._source_context(d, states[d], masks[d], memory, memory_mask, training)]
         if self.cross_attention != "none":
-            seen = dict(states), dict(masks)
+            seen_states, seen_masks = dict(states), dict(masks)
             for d, partner in zip(DIRECTIONS, (l2r_partner, r2l_partner)):
                 if partner is not None:
-                    seen[0][d], seen[1][d] = self._decoder_states(d, tf.convert_to_tensor(partner), training)
+                    seen_states[d], seen_masks[d] = self._decoder_states(d, tf.convert_to_tensor(partner), training)
             window = None  # "full": every position of the other direction
             if self.cross_attention == "causal":
                 # position n may look at the other direction's positions m <= n only
                 length = tf.shape(states["l2r"])[1]
                 window = tf.linalg.band_part(tf.ones((length, length), tf.bool), -1, 0)
             for d, other in zip(DIRECTIONS, DIRECTIONS[::-1]):
-                features[d].append(self._cross_context(d, states[d], masks[d], seen[0][other], seen[1][other],
-                                                       window, training))
-        return tuple(self._head(features[d]) for d in DIRECTIONS)
+                features[d].append(self._cross_context(d, states[d], masks[d], seen_states[other],
+                                                       seen_masks[other], window, training))
+        return {d: self.hidden(tf.concat(features[d], axis=-1)) for d in DIRECTIONS}
 
     def _stateful_decoder(self, d):
         """Decoder ``d`` as an RNN that also returns its final state, sharing the

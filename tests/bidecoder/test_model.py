@@ -198,3 +198,15 @@ def test_training_with_partner_arrays_checks_them_and_trains():
     pseudo = {**arrays, "l2r_partner": arrays["l2r_in"], "r2l_partner": arrays["r2l_in"]}
     history = train_seq2seq(model, pseudo, 3, 8, compiled=False)
     assert len(history["l2r"]) == 3 and all(np.isfinite(history["r2l"]))
+
+
+def test_hidden_features_are_what_the_classifier_reads():
+    vocab, arrays = tiny_data()
+    x = (arrays["source"][:4], arrays["l2r_in"][:4], arrays["r2l_in"][:4])
+    for mode in ("causal", "none"):
+        model = tiny_model(vocab, mode)
+        memory, mask = model.encode(x[0])
+        hidden = model.hidden_features(memory, mask, x[1], x[2])
+        assert set(hidden) == {"l2r", "r2l"} and hidden["l2r"].shape == (4, 6, model.hidden_dim)
+        for logits, d in zip(model.decode(memory, mask, x[1], x[2]), ("l2r", "r2l")):
+            np.testing.assert_allclose(model.classifier(hidden[d]), logits, atol=1e-6)
