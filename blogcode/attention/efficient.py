@@ -5,7 +5,8 @@ Chapter: "Born to save: from standard attention to sparse attention"
 and ``sparse_attention`` never build the ``n x n`` score matrix: they cut the
 (zero-padded) sequence into blocks or interleaved subsequences and score each
 query only against the keys its pattern can reach, with a fixed number of
-reshapes, batched matrix products and fused softmaxes (no loop), run as one
+reshapes, batched matrix products and fused softmaxes (no loop over the
+queries), run as one
 cached graph when called eagerly, so they are fast however they are called.
 They give the same result as ``blogcode.attention.patterns.dense_attention``
 with ``attention_mask(pattern, padding)``; shapes and masks follow the
@@ -27,7 +28,7 @@ __all__ = [
     "atrous_attention",
     "local_attention",
     "sparse_attention",
-    "band_window",
+    "band_parts",
     "part_softmax",
     "merge_parts",
     "CORES",
@@ -39,13 +40,15 @@ __all__ = [
 # Subsequences: the keys a multiple of ``rate`` apart, ``(b, rate, m, d)``
 # with ``m = n / rate``: subsequence ``c`` holds positions ``c, c + rate, ...``.
 #
-# * local: each block of queries against the window of key blocks the band
-#   reaches (the previous, own and next block when ``block == neighbors``):
-#   ONE ``(b * nb, block, 3 block)`` batched matmul, ``3 block n`` scores;
+# * local: each block of queries against each key block the band reaches
+#   (the previous, own and next block when ``block == neighbors``), one
+#   ``(b * nb, block, block)`` batched matmul and softmax per key block,
+#   joined by their log-sum-exps (``merge_parts``): ``3 block n`` scores in
+#   all, one block's worth (``block n``) alive at a time;
 # * atrous: dense attention inside each subsequence, ``(b, rate, m, m)``,
 #   ``n^2 / rate`` scores;
-# * sparse: both parts, each with its own fused softmax, merged exactly by
-#   their log-sum-exps (``merge_parts``), so no score tensor is ever
+# * sparse: the band's parts and the strided part, each with its own fused
+#   softmax, merged exactly by their log-sum-exps (``merge_parts``), so no score tensor is ever
 #   concatenated, sliced or moved between the layouts: only outputs
 #   (``n x d``) and per-query statistics are.
 #
@@ -98,17 +101,6 @@ def _band_shifts(neighbors: int, block: int, causal: bool) -> range:
     return range(-reach, 1 if causal else reach + 1)
 
 
-def _window(x: tf.Tensor, shifts: range) -> tf.Tensor:
-    """``(rows, block, ...)`` -> ``(rows, len(shifts) * block, ...)``: row ``r``
-    holds rows ``r + s`` of ``x`` for each shift ``s`` side by side (zeros
-    beyond the ends). The shifted rows are slices of one padded copy along
-    axis 0, which TensorFlow takes without copying; the concatenation is the
-    one copy."""
-    before, rows = -shifts[0], _dims(x)[0]
-    padded = _pad_axis0(x, before, shifts[-1])
-    return tf.concat([padded[before + s: before + s + rows] for s in shifts], axis=1)
-
-
 def _block_index(rows, nb):
     """Row ``r``'s block number within its sequence, ``(rows,)``."""
     if isinstance(rows, int) and isinstance(nb, int):
@@ -116,24 +108,50 @@ def _block_index(rows, nb):
     return tf.range(rows) % nb
 
 
-def band_window(q, k, valid, neighbors: int, block: int, causal: bool):
-    """Scores of each block of queries against the window of key blocks the
-    band reaches, ``(b * nb, block, len(shifts) * block)`` (``3 block n``
-    scores when ``block == neighbors``, not ``n^2``), and which of them the
-    band allows: a constant ``(block, window)`` cut of the band, keys that are
-    real (not padding) and in the same sequence. Queries are not masked here:
-    a padding query's output is zeroed at the end. ``q``, ``k`` and ``valid``
-    are ``(b, n, ...)``; the scores are not yet scaled by ``1/sqrt(d)``."""
+def band_parts(q, k, v, valid, neighbors: int, block: int, causal: bool, scale=1.0):
+    """Attention of each block of queries over the keys the band reaches,
+    one key block at a time: the previous, own and next block when ``block
+    == neighbors`` (the own and previous one when causal), ``block x block``
+    scores per query block and part (``3 block n`` in all, not ``n^2``).
+    Each part is cut to the band by a small constant mask and to real keys
+    of the same sequence, gets its own softmax (``part_softmax``), and is
+    joined to the parts before it by their log-sum-exps (``merge_parts``),
+    so only one part's scores exist at a time. Returns the output and its
+    log-sum-exp per query in blocks, ``(b * nb, block, d)`` and ``(b * nb,
+    block, 1)``. ``q``, ``k``, ``v`` and ``valid`` are ``(b, n, ...)``.
+    Queries are not masked here: a padding query's output is zeroed at the
+    end."""
     shifts = _band_shifts(neighbors, block, causal)
     nb = (_dims(q)[1] + block - 1) // block
-    qf = _flat_blocks(q, block)
-    scores = tf.matmul(qf, _window(_flat_blocks(k, block), shifts), transpose_b=True)
-    offset = np.arange(block)[:, None] - (np.arange(len(shifts) * block)[None, :] + shifts[0] * block)  # i - j
-    band = (np.abs(offset) <= neighbors) & ((offset >= 0) if causal else True)
-    index = _block_index(_dims(qf)[0], nb)
-    same_sequence = tf.stack([(index + s >= 0) & (index + s < nb) for s in shifts], axis=1)
-    key_ok = _window(_flat_blocks(valid, block), shifts) & tf.repeat(same_sequence, block, axis=1)
-    return scores, tf.constant(band)[None] & key_ok[:, None, :]
+    queries = _flat_blocks(q, block)
+    rows = _dims(queries)[0]
+    # One padded copy each of the keys, values and key mask in blocks; a part's
+    # blocks are a slice of it along axis 0, which TensorFlow takes without
+    # copying. The keys carry the scale: ``n x d`` products, not ``3 block n``,
+    # and made before any scores exist, so they add nothing to the peak memory.
+    # The keys are stored transposed, (rows, d, block): a plain batched matmul
+    # is faster on the CPU than one with ``transpose_b``.
+    if not (isinstance(scale, float) and scale == 1.0):
+        k = k * scale
+    keys_t = tf.transpose(_flat_blocks(k, block), [0, 2, 1])
+    keys_t, values, keys_valid = (_pad_axis0(t, -shifts[0], shifts[-1])
+                                  for t in (keys_t, _flat_blocks(v, block), _flat_blocks(valid, block)))
+    index = _block_index(rows, nb)
+    out = log_total = None
+    for shift in shifts:
+        offset = np.arange(block)[:, None] - np.arange(block)[None, :] - shift * block  # i - j
+        band = (np.abs(offset) <= neighbors) & ((offset >= 0) if causal else True)
+        part = slice(shift - shifts[0], shift - shifts[0] + rows)
+        same_sequence = (index + shift >= 0) & (index + shift < nb)
+        allowed = tf.constant(band)[None] & (keys_valid[part] & same_sequence[:, None])[:, None, :]
+        # One part after the other (``_after``): never two parts' scores at once.
+        part_queries = queries if out is None else _after([out], queries)
+        scores = tf.matmul(part_queries, keys_t[part])
+        weights, part_total = part_softmax(scores, allowed)
+        part_out = tf.matmul(weights, values[part])
+        out, log_total = (part_out, part_total) if out is None else merge_parts([out, part_out],
+                                                                                [log_total, part_total])
+    return out, log_total
 
 
 def part_softmax(scores, allowed=None, scale=1.0):
@@ -163,9 +181,10 @@ def merge_parts(outputs, log_totals):
     sum_p exp(lse_p)``, the share of the whole softmax each part holds (the
     rule FlashAttention uses to join blocks). Exact: one softmax over all the
     keys, never two softmaxes added. Outputs are ``(..., d)`` and log-sum-exps
-    ``(..., 1)``, all in one layout."""
+    ``(..., 1)``, all in one layout; returns the joined output and its
+    log-sum-exp, so that further parts can be joined to it."""
     total = tf.reduce_logsumexp(tf.concat(log_totals, -1), -1, keepdims=True)
-    return tf.add_n([tf.exp(lse - total) * out for out, lse in zip(outputs, log_totals)])
+    return tf.add_n([tf.exp(lse - total) * out for out, lse in zip(outputs, log_totals)]), total
 
 
 def _after(first: list, x: tf.Tensor) -> tf.Tensor:
@@ -177,13 +196,15 @@ def _after(first: list, x: tf.Tensor) -> tf.Tensor:
         return tf.identity(x)
 
 
-def _subsequences(x: tf.Tensor, rate: int) -> tf.Tensor:
+def _subsequences(x: tf.Tensor, rate: int, transposed: bool = False) -> tf.Tensor:
     """``(b, n, ...)`` -> ``(b, rate, m, ...)``: subsequence ``c`` holds
-    positions ``c, c + rate, c + 2 rate, ...`` (zero-padded)."""
+    positions ``c, c + rate, c + 2 rate, ...`` (zero-padded). ``transposed``:
+    ``(b, n, d)`` -> ``(b, rate, d, m)`` in the same one copy, for keys (a
+    plain batched matmul is faster on the CPU than one with ``transpose_b``)."""
     x = _pad_length(x, rate)
     dims = _dims(x)
     xb = tf.reshape(x, [dims[0], dims[1] // rate, rate] + dims[2:])
-    return tf.transpose(xb, [0, 2, 1] + list(range(3, xb.shape.rank)))
+    return tf.transpose(xb, [0, 2, 3, 1] if transposed else [0, 2, 1] + list(range(3, xb.shape.rank)))
 
 
 def _stride_steps_allowed(m, min_distance: int, causal: bool):
@@ -204,7 +225,7 @@ def _strided_scores(q, k, valid, rate: int, causal: bool, min_distance: int = 0,
     are allowed (None when all are: ``masked=False``). ``min_distance``
     drops keys fewer than that many steps of ``rate`` away; the sparse form
     uses it to count the band's keys once."""
-    scores = tf.matmul(_subsequences(q, rate), _subsequences(k, rate), transpose_b=True)
+    scores = tf.matmul(_subsequences(q, rate), _subsequences(k, rate, transposed=True))
     if not masked:
         return scores, None
     steps = _stride_steps_allowed(_dims(scores)[2], min_distance, causal)
@@ -273,12 +294,9 @@ def _atrous_core(q, k, v, valid, rate: int, causal: bool):
 def _local_core(q, k, v, valid, neighbors: int, block: int, causal: bool):
     batch, n = _dims(q)[:2]
     keys_valid = _all_valid(q) if valid is None else valid
-    # q scaled once (n x d) is cheaper than scaling the 3 block n scores.
-    scores, allowed = band_window(q * score_scale(q), k, keys_valid, neighbors, block, causal)
-    weights, _ = part_softmax(scores, allowed)
-    # The window of values only after the softmax (see ``_after``).
-    values = _window(_flat_blocks(_after([weights], v), block), _band_shifts(neighbors, block, causal))
-    return _zero_padding_queries(_unflatten(tf.matmul(weights, values), batch, n), valid)
+    # The scale goes on each part's scores (in place), not on a copy of q held throughout.
+    out, _ = band_parts(q, k, v, keys_valid, neighbors, block, causal, score_scale(q))
+    return _zero_padding_queries(_unflatten(out, batch, n), valid)
 
 
 @_graph_when_eager
@@ -286,22 +304,18 @@ def _sparse_core(q, k, v, valid, rate: int, causal: bool):
     batch, n = _dims(q)[:2]
     keys_valid = _all_valid(q) if valid is None else valid
     # Pad once to whole blocks of ``rate`` (band blocks and subsequences alike).
-    # The scale goes on the scores (part_softmax): a scaled copy of q, held beside
-    # the band's scores and window, would lift the peak memory by n x d.
     scale = score_scale(q)
     q, k, v, keys_valid = (_pad_length(t, rate) for t in (q, k, v, keys_valid))
-    # The band (blocks of ``rate``) and the strided keys (subsequences), each with
-    # its own softmax. Keys at offsets 0 and +-rate are in both sets: the strided
-    # part drops them (``min_distance=2``), so each counts once. One part after
-    # the other (``_after``), so that their copies of the keys and values and
-    # their scores are never held at once.
-    band_weights, band_lse = part_softmax(*band_window(q, k, keys_valid, rate, rate, causal), scale)
-    band_values = _window(_flat_blocks(_after([band_weights], v), rate), _band_shifts(rate, rate, causal))
-    band_out = tf.matmul(band_weights, band_values)
+    # The band (blocks of ``rate``, part by part) and the strided keys
+    # (subsequences), each with its own softmax. Keys at offsets 0 and +-rate
+    # are in both sets: the strided part drops them (``min_distance=2``), so
+    # each counts once. The strided part only after the band (``_after``), so
+    # that their scores and copies are never held at once.
+    band_out, band_lse = band_parts(q, k, v, keys_valid, rate, rate, causal, scale)
     q, k = (_after([band_out], t) for t in (q, k))
     strided_weights, strided_lse = part_softmax(*_strided_scores(q, k, keys_valid, rate, causal, min_distance=2), scale)
     strided_out = _subsequences_to_blocks(tf.matmul(strided_weights, _subsequences(_after([strided_weights], v), rate)))
-    out = merge_parts([band_out, strided_out], [band_lse, _subsequences_to_blocks(strided_lse)])
+    out, _ = merge_parts([band_out, strided_out], [band_lse, _subsequences_to_blocks(strided_lse)])
     return _zero_padding_queries(_unflatten(out, batch, n), valid)
 
 
