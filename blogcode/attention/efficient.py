@@ -6,8 +6,8 @@ and ``sparse_attention`` never build the ``n x n`` score matrix: they cut the
 (zero-padded) sequence into blocks or interleaved subsequences and score each
 query only against the keys its pattern can reach, with a fixed number of
 reshapes, batched matrix products and fused softmaxes (no loop over the
-queries), run as one
-cached graph when called eagerly, so they are fast however they are called.
+queries), run as one cached graph when called eagerly, so they are fast
+however they are called.
 They give the same result as ``blogcode.attention.patterns.dense_attention``
 with ``attention_mask(pattern, padding)``; shapes and masks follow the
 conventions of ``blogcode.attention.patterns``.
@@ -48,9 +48,9 @@ __all__ = [
 # * atrous: dense attention inside each subsequence, ``(b, rate, m, m)``,
 #   ``n^2 / rate`` scores;
 # * sparse: the band's parts and the strided part, each with its own fused
-#   softmax, merged exactly by their log-sum-exps (``merge_parts``), so no score tensor is ever
-#   concatenated, sliced or moved between the layouts: only outputs
-#   (``n x d``) and per-query statistics are.
+#   softmax, merged exactly by their log-sum-exps (``merge_parts``), so no
+#   score tensor is ever concatenated, sliced or moved between the layouts:
+#   only outputs (``n x d``) and per-query statistics are.
 #
 # A masked score is set to the dtype's lowest finite value rather than -inf
 # (``part_softmax``), so masking is one select and the softmax is TensorFlow's
@@ -108,6 +108,11 @@ def _block_index(rows, nb):
     return tf.range(rows) % nb
 
 
+def _scaled(x: tf.Tensor, scale) -> tf.Tensor:
+    """``x * scale``, with no op at all for the Python float 1.0."""
+    return x if isinstance(scale, float) and scale == 1.0 else x * scale
+
+
 def band_parts(q, k, v, valid, neighbors: int, block: int, causal: bool, scale=1.0):
     """Attention of each block of queries over the keys the band reaches,
     one key block at a time: the previous, own and next block when ``block
@@ -131,9 +136,7 @@ def band_parts(q, k, v, valid, neighbors: int, block: int, causal: bool, scale=1
     # and made before any scores exist, so they add nothing to the peak memory.
     # The keys are stored transposed, (rows, d, block): a plain batched matmul
     # is faster on the CPU than one with ``transpose_b``.
-    if not (isinstance(scale, float) and scale == 1.0):
-        k = k * scale
-    keys_t = tf.transpose(_flat_blocks(k, block), [0, 2, 1])
+    keys_t = tf.transpose(_flat_blocks(_scaled(k, scale), block), [0, 2, 1])
     keys_t, values, keys_valid = (_pad_axis0(t, -shifts[0], shifts[-1])
                                   for t in (keys_t, _flat_blocks(v, block), _flat_blocks(valid, block)))
     index = _block_index(rows, nb)
@@ -166,8 +169,7 @@ def part_softmax(scores, allowed=None, scale=1.0):
     there is no NaN in values or gradients, and the softmax is TensorFlow's
     fused kernel. The log-sum-exp is ``max s - log max w``: two reductions,
     no second pass of ``exp``."""
-    if not (isinstance(scale, float) and scale == 1.0):
-        scores = scores * scale   # in place in a graph, where q * scale would be one more n x d copy
+    scores = _scaled(scores, scale)   # in place in a graph, where q * scale would be one more n x d copy
     if allowed is not None:
         scores = tf.where(allowed, scores, tf.constant(scores.dtype.min, scores.dtype))
     weights = tf.nn.softmax(scores)
@@ -294,7 +296,6 @@ def _atrous_core(q, k, v, valid, rate: int, causal: bool):
 def _local_core(q, k, v, valid, neighbors: int, block: int, causal: bool):
     batch, n = _dims(q)[:2]
     keys_valid = _all_valid(q) if valid is None else valid
-    # The scale goes on each part's scores (in place), not on a copy of q held throughout.
     out, _ = band_parts(q, k, v, keys_valid, neighbors, block, causal, score_scale(q))
     return _zero_padding_queries(_unflatten(out, batch, n), valid)
 
