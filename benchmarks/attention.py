@@ -13,9 +13,15 @@ sparse pattern's n x n mask (a ready-made input, which favours dense) and
 calls them in a notebook, and inside ``tf.function``. One warm-up call each,
 then the median of ``--repeat`` rounds; in every round each method is called
 both ways, one after the other, so a change in the machine's load hits all of
-them alike. Each ratio is printed beside its floor, the FLOP limit: the
-fraction of the n x n (query, key) pairs the pattern allows
-(``pattern_cost / n^2``, about (2k + 1) / n for local).
+them alike, and each round starts one call later than the one before, so no
+call always follows dense attention's (whose freed memory the next call has
+to fault in again). Each ratio is printed beside two floors: the FLOP limit,
+the fraction of the n x n (query, key) pairs the pattern allows
+(``pattern_cost / n^2``, about (2k + 1) / n for local), and the fraction the
+block computation scores (``scored_fraction``: 3k / n for local, whose blocks
+of k queries each meet three key blocks, 1 / k for atrous, their sum for
+sparse), the ratio a form would reach if its every score cost what one of
+dense attention's does.
 
 Peak memory: TensorFlow's CPU allocations are invisible to ``tracemalloc``,
 and ``tf.config.experimental.get_memory_info`` has no statistics for the
@@ -86,6 +92,17 @@ def flop_limit(method: str, n: int, k: int) -> float:
     return 1.0 if method == "dense" else pattern_cost("sparse" if method == "sparse" else method, n, k) / n ** 2
 
 
+def scored_fraction(method: str, n: int, k: int) -> float:
+    """The fraction of the n x n pairs the block computation actually scores
+    (non-causal): its own floor, above the FLOP limit. Local: each block of k
+    queries against three key blocks, 3 k n; atrous: k subsequences of m =
+    n / k, k m^2 = n^2 / k; sparse: both."""
+    blocks = -(-n // k)
+    band, strided = 3 * blocks * k * k, k * blocks * blocks
+    scored = {"dense": n * n, "atrous": strided, "local": band, "sparse": band + strided}[method]
+    return scored / n ** 2
+
+
 def _status_kib(field: str) -> int:
     with open("/proc/self/status") as status:
         for line in status:
@@ -118,10 +135,15 @@ def measure_times(n: int, k: int, depth: int, batch: int, repeat: int, methods) 
     """Median seconds of every (method, mode), the calls interleaved."""
     calls = _warm_calls(n, k, depth, batch, methods)
     times = {key: [] for key in calls}
-    for _ in range(repeat):
-        for key, call in calls.items():
+    keys = list(calls)
+    for round_ in range(repeat):
+        # Each round starts one call later: the call right after dense's large one
+        # finds its memory handed back to the system (page faults), so no method
+        # may always be the one that pays for it.
+        shift = round_ % len(keys)
+        for key in keys[shift:] + keys[:shift]:
             start = time.perf_counter()
-            call()
+            calls[key]()
             times[key].append(time.perf_counter() - start)
     return {key: statistics.median(t) for key, t in times.items()}
 
@@ -170,6 +192,7 @@ def print_rows(n: int, k: int, times: dict, memory: dict) -> None:
         for mode in MODES:
             cells.append(_ratio(times[method, mode], dense[mode]).rjust(8))
         cells.append(f"{flop_limit(method, n, k):8.3f}")
+        cells.append(f"{scored_fraction(method, n, k):7.3f}")
         for mode in MODES:
             mem = memory.get((method, mode))
             cells.append("   n/a" if mem is None else f"{mem:7.1f}")
@@ -211,9 +234,10 @@ def main(argv=None) -> int:
           f"TensorFlow {tf.__version__}, Python {platform.python_version()}")
     print(f"batch {args.batch}, depth {args.depth}, k = {k}; time: median of {repeat} calls each way, "
           "interleaved; memory: median peak-RSS rise of 3 calls")
-    print("ratios: method / dense-with-mask called the same way; FLOP limit: allowed pairs / n^2")
+    print("ratios: method / dense-with-mask called the same way; FLOP limit: allowed pairs / n^2; "
+          "scored: pairs the blocks score / n^2")
     print(f"{'n':>6} {'method':>7} {'eager ms':>9} {'graph ms':>9} {'eager t':>8} {'graph t':>8} "
-          f"{'FLOP lim':>8} {'eag MiB':>7} {'ratio':>6} {'gr MiB':>7} {'ratio':>6}")
+          f"{'FLOP lim':>8} {'scored':>7} {'eag MiB':>7} {'ratio':>6} {'gr MiB':>7} {'ratio':>6}")
     times = {n: measure_times(n, k, args.depth, args.batch, repeat, methods_for(n)) for n in lengths}
     memory = measure_memory(lengths, k, args.depth, args.batch, args.skip_dense_above)
     for n in lengths:

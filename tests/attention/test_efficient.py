@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from blogcode.attention import efficient
 from blogcode.attention.efficient import (CORES, atrous_attention, band_parts, local_attention, merge_parts,
                                           part_softmax, sparse_attention)
 from blogcode.attention.patterns import atrous_mask, attention_mask, dense_attention, local_mask, sparse_mask
@@ -93,6 +94,27 @@ def test_eager_calls_reuse_one_shape_generic_graph(form):
     assert compiled.experimental_get_tracing_count() == before
 
 
+@pytest.mark.parametrize("form", ["atrous", "local", "sparse"])
+def test_a_repeated_eager_call_skips_the_graph_lookup(form, monkeypatch):
+    # The second call with the same shapes and settings takes its graph from
+    # the form's own table, without tf.function's argument matching; a new
+    # shape asks tf.function again, and the table stays bounded.
+    attend, _ = FORMS[form]
+    core = CORES[form]
+    q, k, v = random_qkv(1, 12, depth=3, seed=1)
+    first = attend(q, k, v, 2).numpy()
+    looked_up = []
+    lookup = core.compiled.get_concrete_function
+    monkeypatch.setattr(core.compiled, "get_concrete_function", lambda *a: looked_up.append(a) or lookup(*a))
+    np.testing.assert_array_equal(attend(q, k, v, 2).numpy(), first)
+    assert looked_up == []
+    attend(*random_qkv(1, 14, depth=3), 2)
+    assert len(looked_up) == 1
+    for n in range(2, 2 + efficient._MAX_GRAPHS + 5):
+        attend(*random_qkv(1, n, depth=3), 2)
+    assert 0 < len(core.graphs) <= efficient._MAX_GRAPHS
+
+
 def largest_intermediate(fn, n, depth=4, batch=2):
     """Largest number of elements of any tensor in fn's graph, inputs included."""
     spec = [tf.TensorSpec((batch, n, depth), tf.float32)] * 3
@@ -158,7 +180,6 @@ def test_peak_memory_at_4096_is_about_a_tenth_of_dense():
     # dense compiled on an AMD EPYC (whose dense peak is a single n x n
     # matrix; 0.104 when the three key blocks shared one softmax). A copy of
     # n x n scores would be a ratio of about 1.
-    import importlib.util
     import json
     import os
     import subprocess
@@ -166,12 +187,8 @@ def test_peak_memory_at_4096_is_about_a_tenth_of_dense():
 
     if not os.path.exists("/proc/self/clear_refs"):
         pytest.skip("needs Linux's peak-RSS counters")
-    script = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "benchmarks",
-                          "attention.py")
-    spec = importlib.util.spec_from_file_location("bench_attention", script)
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
-    result = subprocess.run([sys.executable, script, "--memory-child", "--lengths", "4096"],
+    bench = load_benchmark()
+    result = subprocess.run([sys.executable, bench.__file__, "--memory-child", "--lengths", "4096"],
                             capture_output=True, text=True, check=True, env={**os.environ, **bench.MEMORY_ENV})
     mib = json.loads(next(line for line in result.stdout.splitlines() if line.startswith("{")))["mib"]
     if None in mib.values():
@@ -179,6 +196,32 @@ def test_peak_memory_at_4096_is_about_a_tenth_of_dense():
     for mode in ("eager", "compiled"):
         for form in ("atrous", "local", "sparse"):
             assert mib[f"{form}/{mode}"] <= 0.10 * mib[f"dense/{mode}"], (form, mode, mib)
+
+
+def load_benchmark():
+    import importlib.util
+    import os
+
+    script = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "benchmarks",
+                          "attention.py")
+    spec = importlib.util.spec_from_file_location("bench_attention", script)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    return bench
+
+
+@pytest.mark.parametrize("n, k", [(4096, 64), (100, 7), (64, 64), (1000, 30)])
+def test_benchmark_scored_fraction_covers_the_pattern(n, k):
+    # The benchmark's "scored" column, the blocks' own floor: never below the
+    # pairs the pattern allows, and 3k/n, 1/k and both for local, atrous and
+    # sparse when k divides n.
+    bench = load_benchmark()
+    for method in ("dense", "atrous", "local", "sparse"):
+        assert bench.scored_fraction(method, n, k) >= bench.flop_limit(method, n, k) - 1e-12, method
+    if n % k == 0:
+        assert bench.scored_fraction("local", n, k) == pytest.approx(min(3 * k, 3 * n) / n)
+        assert bench.scored_fraction("atrous", n, k) == pytest.approx(1 / k)
+        assert bench.scored_fraction("sparse", n, k) == pytest.approx(3 * k / n + 1 / k)
 
 
 @pytest.mark.parametrize("form", ["atrous", "local", "sparse"])
