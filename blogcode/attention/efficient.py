@@ -6,8 +6,8 @@ and ``sparse_attention`` never build the ``n x n`` score matrix: they cut the
 (zero-padded) sequence into blocks or interleaved subsequences and score each
 query only against the keys its pattern can reach, with a fixed number of
 reshapes, batched matrix products and fused softmaxes (no loop over the
-queries), run as one cached graph when called eagerly, so they are fast
-however they are called.
+queries), compiled by XLA whether they are called eagerly or inside a
+graph, so they are fast however they are called.
 They give the same result as ``blogcode.attention.patterns.dense_attention``
 with ``attention_mask(pattern, padding)``; shapes and masks follow the
 conventions of ``blogcode.attention.patterns``.
@@ -37,27 +37,31 @@ __all__ = [
 # Two layouts. Blocks: the (zero-padded) sequence cut into blocks of
 # ``block`` positions, batch and blocks flattened into one axis, ``(b * nb,
 # block, d)``: row ``r`` is block ``r % nb`` of sequence ``r // nb``.
-# Subsequences: the keys a multiple of ``rate`` apart, ``(b, rate, m, d)``
-# with ``m = n / rate``: subsequence ``c`` holds positions ``c, c + rate, ...``.
+# Subsequences: positions a multiple of ``rate`` apart, read from the same
+# memory as ``(b, m, rate, d)`` with ``m = n / rate``: column ``c`` holds
+# positions ``c, c + rate, ...``, and ``einsum`` multiplies along the columns.
 #
 # * local: each block of queries against each key block the band reaches
 #   (the previous, own and next block when ``block == neighbors``), one
 #   ``(b * nb, block, block)`` batched matmul and softmax per key block,
 #   joined by their log-sum-exps (``merge_parts``): ``3 block n`` scores in
-#   all, one block's worth (``block n``) alive at a time;
-# * atrous: dense attention inside each subsequence, ``(b, rate, m, m)``,
-#   ``n^2 / rate`` scores;
-# * sparse: the band's parts and the strided part, each with its own fused
+#   all. For a neighbouring key block the queries are shifted to the keys and
+#   the outputs shifted back, so the keys and values are never copied;
+# * atrous: dense attention inside each subsequence, scores ``(b, rate, m,
+#   m)``, ``n^2 / rate`` of them;
+# * sparse: the band's parts and the strided part, each with its own
 #   softmax, merged exactly by their log-sum-exps (``merge_parts``), so no
 #   score tensor is ever concatenated, sliced or moved between the layouts:
 #   only outputs (``n x d``) and per-query statistics are.
 #
 # A masked score is set to the dtype's lowest finite value rather than -inf
-# (``part_softmax``), so masking is one select and the softmax is TensorFlow's
-# fused kernel. On 2 CPU cores the elementwise passes over the scores cost
-# about as much as the matrix products, so the design keeps them to the
-# scale, the select and the softmax.
-
+# (``part_softmax``), so masking is one select and no NaN can arise. XLA
+# fuses the scale, the select and the softmax's passes over the scores into
+# few loops, which on 2 CPU cores is what the forms' time beyond the matrix
+# products is spent on. XLA copies a slice that feeds a matrix product (where
+# TensorFlow's graph takes it in place), hence the shifted queries: a copy of
+# the queries, of ``n x d``, not one of the keys and one of the values per
+# part.
 
 def _dims(x: tf.Tensor) -> list:
     """The shape of ``x``: Python ints where known, scalar tensors otherwise
@@ -113,6 +117,16 @@ def _scaled(x: tf.Tensor, scale) -> tf.Tensor:
     return x if isinstance(scale, float) and scale == 1.0 else x * scale
 
 
+def _shift_blocks(x: tf.Tensor, shift: int, fill=0) -> tf.Tensor:
+    """Row ``r`` of ``x`` moved to row ``r + shift`` (axis 0), ``fill`` where nothing lands."""
+    if shift == 0:
+        return x
+    rest = [[0, 0]] * (x.shape.rank - 1)
+    if shift > 0:
+        return tf.pad(x[:-shift], [[shift, 0]] + rest, constant_values=fill)
+    return tf.pad(x[-shift:], [[0, -shift]] + rest, constant_values=fill)
+
+
 def band_parts(q, k, v, valid, neighbors: int, block: int, causal: bool, scale=1.0):
     """Attention of each block of queries over the keys the band reaches,
     one key block at a time: the previous, own and next block when ``block
@@ -120,38 +134,37 @@ def band_parts(q, k, v, valid, neighbors: int, block: int, causal: bool, scale=1
     scores per query block and part (``3 block n`` in all, not ``n^2``).
     Each part is cut to the band by a small constant mask and to real keys
     of the same sequence, gets its own softmax (``part_softmax``), and is
-    joined to the parts before it by their log-sum-exps (``merge_parts``),
-    so only one part's scores exist at a time. Returns the output and its
-    log-sum-exp per query in blocks, ``(b * nb, block, d)`` and ``(b * nb,
-    block, 1)``. ``q``, ``k``, ``v`` and ``valid`` are ``(b, n, ...)``.
-    Queries are not masked here: a padding query's output is zeroed at the
-    end."""
+    joined to the parts before it by their log-sum-exps (``merge_parts``).
+    Returns the output and its log-sum-exp per query in blocks, ``(b * nb,
+    block, d)`` and ``(b * nb, block, 1)``. ``q``, ``k``, ``v`` are ``(b, n,
+    d)``, ``valid`` ``(b, n)`` (None: every key is real). Queries are not
+    masked here: a padding query's output is zeroed at the end."""
     shifts = _band_shifts(neighbors, block, causal)
-    nb = (_dims(q)[1] + block - 1) // block
+    n = _dims(q)[1]
+    nb = (n + block - 1) // block
     queries = _flat_blocks(q, block)
     rows = _dims(queries)[0]
-    # One padded copy each of the keys, values and key mask in blocks; a part's
-    # blocks are a slice of it along axis 0, which TensorFlow takes without
-    # copying. The keys carry the scale: ``n x d`` products, not ``3 block n``,
-    # and made before any scores exist, so they add nothing to the peak memory.
-    # The keys are stored transposed, (rows, d, block): a plain batched matmul
-    # is faster on the CPU than one with ``transpose_b``.
-    keys_t = tf.transpose(_flat_blocks(_scaled(k, scale), block), [0, 2, 1])
-    keys_t, values, keys_valid = (_pad_axis0(t, -shifts[0], shifts[-1])
-                                  for t in (keys_t, _flat_blocks(v, block), _flat_blocks(valid, block)))
+    # The keys carry the scale: ``n x d`` products, not ``3 block n``.
+    keys = _flat_blocks(_scaled(k, scale), block)
+    values = _flat_blocks(v, block)
+    every_key_real = valid is None and isinstance(n, int) and n % block == 0
+    keys_valid = None if every_key_real else _flat_blocks(_all_valid(q) if valid is None else valid, block)
     index = _block_index(rows, nb)
+    lowest = queries.dtype.min
     out = log_total = None
-    for shift in shifts:
+    for shift in shifts:  # this part's key block: the query block + shift
         offset = np.arange(block)[:, None] - np.arange(block)[None, :] - shift * block  # i - j
         band = (np.abs(offset) <= neighbors) & ((offset >= 0) if causal else True)
-        part = slice(shift - shifts[0], shift - shifts[0] + rows)
-        same_sequence = (index + shift >= 0) & (index + shift < nb)
-        allowed = tf.constant(band)[None] & (keys_valid[part] & same_sequence[:, None])[:, None, :]
-        # One part after the other (``_after``): never two parts' scores at once.
-        part_queries = queries if out is None else _after([out], queries)
-        scores = tf.matmul(part_queries, keys_t[part])
-        weights, part_total = part_softmax(scores, allowed)
-        part_out = tf.matmul(weights, values[part])
+        # Row r of the part pairs key block r with query block r - shift (shifted
+        # there, and its output shifted back), which must be of the same sequence.
+        query_block = index - shift
+        same_sequence = (query_block >= 0) & (query_block < nb)
+        allowed = None if band.all() and shift == 0 else tf.constant(band)[None] & same_sequence[:, None, None]
+        if keys_valid is not None:
+            allowed = keys_valid[:, None, :] if allowed is None else allowed & keys_valid[:, None, :]
+        weights, part_total = part_softmax(tf.matmul(_shift_blocks(queries, shift), keys, transpose_b=True), allowed)
+        part_out = _shift_blocks(tf.matmul(weights, values), -shift)
+        part_total = _shift_blocks(part_total, -shift, fill=lowest)
         out, log_total = (part_out, part_total) if out is None else merge_parts([out, part_out],
                                                                                 [log_total, part_total])
     return out, log_total
@@ -166,15 +179,16 @@ def part_softmax(scores, allowed=None, scale=1.0):
     beside any allowed key its weight is exactly 0, and a query with no
     allowed key in this part gets finite weights (uniform) and a log-sum-exp
     near that lowest value, which ``merge_parts`` turns into a share of 0; so
-    there is no NaN in values or gradients, and the softmax is TensorFlow's
-    fused kernel. The log-sum-exp is ``max s - log max w``: two reductions,
-    no second pass of ``exp``."""
-    scores = _scaled(scores, scale)   # in place in a graph, where q * scale would be one more n x d copy
+    there is no NaN in values or gradients. Written out (max, exp, sum)
+    rather than as ``tf.nn.softmax``, the log-sum-exp ``max + log sum`` comes
+    with the weights, and XLA fuses the passes."""
+    scores = _scaled(scores, scale)
     if allowed is not None:
         scores = tf.where(allowed, scores, tf.constant(scores.dtype.min, scores.dtype))
-    weights = tf.nn.softmax(scores)
-    log_total = tf.reduce_max(scores, -1, keepdims=True) - tf.math.log(tf.reduce_max(weights, -1, keepdims=True))
-    return weights, log_total
+    top = tf.stop_gradient(tf.reduce_max(scores, -1, keepdims=True))  # any shift is exact; no gradient needed
+    exps = tf.exp(scores - top)
+    total = tf.reduce_sum(exps, -1, keepdims=True)
+    return exps / total, top + tf.math.log(total)
 
 
 def merge_parts(outputs, log_totals):
@@ -191,22 +205,21 @@ def merge_parts(outputs, log_totals):
 
 def _after(first: list, x: tf.Tensor) -> tf.Tensor:
     """``x``, but computed only once ``first`` exist. The graph executor runs
-    any ready op, so without this the copies made for a later step (the
-    window of values) can be made at the start and held through the whole
-    softmax, adding to the peak memory."""
+    any ready op, so without this two parts can run at once and their scores
+    and copies be held together, adding to the peak memory."""
     with tf.control_dependencies(first):
         return tf.identity(x)
 
 
-def _subsequences(x: tf.Tensor, rate: int, transposed: bool = False) -> tf.Tensor:
-    """``(b, n, ...)`` -> ``(b, rate, m, ...)``: subsequence ``c`` holds
-    positions ``c, c + rate, c + 2 rate, ...`` (zero-padded). ``transposed``:
-    ``(b, n, d)`` -> ``(b, rate, d, m)`` in the same one copy, for keys (a
-    plain batched matmul is faster on the CPU than one with ``transpose_b``)."""
+def _subsequences(x: tf.Tensor, rate: int) -> tf.Tensor:
+    """``(b, n, ...)`` -> ``(b, m, rate, ...)`` (zero-padded), a reshape, no
+    copy: position ``t rate + c`` at ``[:, t, c]``, so subsequence ``c``
+    (positions ``c, c + rate, ...``) is ``[:, :, c]``, and ``[:, t]`` is block
+    ``t`` of ``rate`` positions. The products below take the subsequences
+    from this layout by ``einsum``, and XLA arranges the operands."""
     x = _pad_length(x, rate)
     dims = _dims(x)
-    xb = tf.reshape(x, [dims[0], dims[1] // rate, rate] + dims[2:])
-    return tf.transpose(xb, [0, 2, 3, 1] if transposed else [0, 2, 1] + list(range(3, xb.shape.rank)))
+    return tf.reshape(x, [dims[0], dims[1] // rate, rate] + dims[2:])
 
 
 def _stride_steps_allowed(m, min_distance: int, causal: bool):
@@ -227,11 +240,20 @@ def _strided_scores(q, k, valid, rate: int, causal: bool, min_distance: int = 0,
     are allowed (None when all are: ``masked=False``). ``min_distance``
     drops keys fewer than that many steps of ``rate`` away; the sparse form
     uses it to count the band's keys once."""
-    scores = tf.matmul(_subsequences(q, rate), _subsequences(k, rate, transposed=True))
+    scores = tf.einsum("btcd,bscd->bcts", _subsequences(q, rate), _subsequences(k, rate))
     if not masked:
         return scores, None
     steps = _stride_steps_allowed(_dims(scores)[2], min_distance, causal)
-    return scores, steps[None, None] & _subsequences(valid, rate)[:, :, None, :]
+    keys_valid = tf.transpose(_subsequences(valid, rate), [0, 2, 1])  # (b, rate, m)
+    return scores, steps[None, None] & keys_valid[:, :, None, :]
+
+
+def _strided_output(weights, v, rate: int) -> tf.Tensor:
+    """Weights over the subsequences, ``(b, rate, m, m)``, times the values:
+    the output in blocks of ``rate``, ``(b * m, rate, d)``."""
+    out = tf.einsum("bcts,bscd->btcd", weights, _subsequences(v, rate))
+    dims = _dims(out)
+    return tf.reshape(out, [dims[0] * dims[1], dims[2], dims[3]])
 
 
 def _subsequences_to_blocks(x: tf.Tensor) -> tf.Tensor:
@@ -245,13 +267,16 @@ def _zero_padding_queries(out: tf.Tensor, valid) -> tf.Tensor:
     return out if valid is None else tf.where(valid[..., None], out, tf.zeros((), out.dtype))
 
 
+_TRACED = ("_core", "band_parts", "_strided_part")  # the functions compiled here
+
+
 class _QuietRetracing(logging.Filter):
     """Drops TensorFlow's "frequent retracing" warning for these cores only:
     one graph per static setting (rate, causal, mask or none) is the design."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        return not ("retracing" in message and "_core" in message)
+        return not ("retracing" in message and any(name in message for name in _TRACED))
 
 
 # Added once: toggling the logger's level around every call cost more than a
@@ -262,21 +287,25 @@ tf.get_logger().addFilter(_QuietRetracing())
 _MAX_GRAPHS = 64  # graphs kept per form: one per input shape and setting seen
 
 
-def _graph_when_eager(core):
-    """Run ``core`` as one cached ``tf.function`` graph when called eagerly,
-    and inline (part of the caller's graph) inside ``tf.function`` or
-    ``model.fit``. Eagerly, every op of the block computation is dispatched
-    and allocated on its own, which costs as much as the arithmetic here; a
-    graph runs the same ops with that overhead gone. ``reduce_retracing``
-    makes a second input shape trace a shape-generic graph, not one per
-    length. Gradients (``tf.GradientTape``) go through either way."""
-    compiled = tf.function(core, reduce_retracing=True, autograph=False)
+def _compiled(core=None, *, xla: bool = True):
+    """Run ``core`` as one cached ``tf.function`` graph, called eagerly or
+    inside ``tf.function`` or ``model.fit`` alike, compiled by XLA when
+    ``xla``. Eagerly, every op of the block computation would be dispatched
+    and allocated on its own, which costs as much as the arithmetic here; in
+    a plain graph the passes over the scores run one by one, and XLA fuses
+    them. XLA compiles once per input shape (about half a second on a 2-core
+    CPU, then cached). ``reduce_retracing`` makes a second input shape trace
+    a shape-generic graph, not one per length. Gradients
+    (``tf.GradientTape``) go through either way."""
+    if core is None:
+        return functools.partial(_compiled, xla=xla)
+    compiled = tf.function(core, reduce_retracing=True, autograph=False, jit_compile=xla)
     graphs = {}
 
     @functools.wraps(core)
     def run(*args):
         if not tf.executing_eagerly():
-            return core(*args)
+            return compiled(*args)
         # Matching the arguments to a graph is most of a ``tf.function`` call's
         # overhead (a third of a millisecond, a tenth of the atrous form's time at
         # n = 4096): look the graph up by shapes, dtypes and settings instead.
@@ -295,7 +324,7 @@ def _all_valid(q: tf.Tensor) -> tf.Tensor:
     return tf.ones(_dims(q)[:2], tf.bool)
 
 
-@_graph_when_eager
+@_compiled
 def _atrous_core(q, k, v, valid, rate: int, causal: bool):
     batch, n = _dims(q)[:2]
     # Without causality, padding or a ragged last block every key is allowed: no select at all.
@@ -303,36 +332,47 @@ def _atrous_core(q, k, v, valid, rate: int, causal: bool):
     keys_valid = _all_valid(q) if valid is None else valid
     scores, allowed = _strided_scores(q * score_scale(q), k, keys_valid, rate, causal, masked=masked)
     weights, _ = part_softmax(scores, allowed)
-    out = _subsequences_to_blocks(tf.matmul(weights, _subsequences(_after([weights], v), rate)))
+    out = _strided_output(weights, v, rate)
     return _zero_padding_queries(_unflatten(out, batch, n), valid)
 
 
-@_graph_when_eager
+@_compiled
 def _local_core(q, k, v, valid, neighbors: int, block: int, causal: bool):
     batch, n = _dims(q)[:2]
-    keys_valid = _all_valid(q) if valid is None else valid
-    out, _ = band_parts(q, k, v, keys_valid, neighbors, block, causal, score_scale(q))
+    out, _ = band_parts(q, k, v, valid, neighbors, block, causal, score_scale(q))
     return _zero_padding_queries(_unflatten(out, batch, n), valid)
 
 
-@_graph_when_eager
+def _strided_part(q, k, v, valid, rate: int, causal: bool, scale):
+    """Sparse attention's strided part, in blocks of ``rate``: its output and
+    log-sum-exp. Keys at offsets 0 and +-rate are the band's: dropped here
+    (``min_distance=2``), so that each counts once."""
+    weights, log_total = part_softmax(*_strided_scores(q, k, valid, rate, causal, min_distance=2), scale)
+    return _strided_output(weights, v, rate), _subsequences_to_blocks(log_total)
+
+
+# The sparse form's two parts, each compiled by XLA on its own and run one
+# after the other: XLA, compiling both at once, held the strided part's
+# copies (subsequences of q, k and v) beside the band's scores.
+_band_parts_compiled, _strided_part_compiled = (
+    tf.function(part, reduce_retracing=True, autograph=False, jit_compile=True) for part in (band_parts, _strided_part))
+
+
+@_compiled(xla=False)
 def _sparse_core(q, k, v, valid, rate: int, causal: bool):
     batch, n = _dims(q)[:2]
-    keys_valid = _all_valid(q) if valid is None else valid
-    # Pad once to whole blocks of ``rate`` (band blocks and subsequences alike).
-    scale = score_scale(q)
-    q, k, v, keys_valid = (_pad_length(t, rate) for t in (q, k, v, keys_valid))
-    # The band (blocks of ``rate``, part by part) and the strided keys
-    # (subsequences), each with its own softmax. Keys at offsets 0 and +-rate
-    # are in both sets: the strided part drops them (``min_distance=2``), so
-    # each counts once. The strided part only after the band (``_after``), so
-    # that their scores and copies are never held at once.
-    band_out, band_lse = band_parts(q, k, v, keys_valid, rate, rate, causal, scale)
-    q, k = (_after([band_out], t) for t in (q, k))
-    strided_weights, strided_lse = part_softmax(*_strided_scores(q, k, keys_valid, rate, causal, min_distance=2), scale)
-    strided_out = _subsequences_to_blocks(tf.matmul(strided_weights, _subsequences(_after([strided_weights], v), rate)))
-    out, _ = merge_parts([band_out, strided_out], [band_lse, _subsequences_to_blocks(strided_lse)])
-    return _zero_padding_queries(_unflatten(out, batch, n), valid)
+    scale, query_valid = score_scale(q), valid
+    # Pad once to whole blocks of ``rate`` (band blocks and subsequences alike);
+    # then only a padding mask says which keys are real (None: all are).
+    if not (valid is None and isinstance(n, int) and n % rate == 0):
+        valid = _pad_length(_all_valid(q) if valid is None else valid, rate)
+    q, k, v = (_pad_length(t, rate) for t in (q, k, v))
+    band_out, band_lse = _band_parts_compiled(q, k, v, valid, rate, rate, causal, scale)
+    q, k, v = (_after([band_out], t) for t in (q, k, v))
+    strided_out, strided_lse = _strided_part_compiled(q, k, v, _all_valid(q) if valid is None else valid, rate,
+                                                      causal, scale)
+    out, _ = merge_parts([band_out, strided_out], [band_lse, strided_lse])
+    return _zero_padding_queries(_unflatten(out, batch, n), query_valid)
 
 
 def _checked(q, k, v, mask):

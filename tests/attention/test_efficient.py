@@ -115,18 +115,39 @@ def test_a_repeated_eager_call_skips_the_graph_lookup(form, monkeypatch):
     assert 0 < len(core.graphs) <= efficient._MAX_GRAPHS
 
 
+def graph_operations(graph, root=None):
+    """Every op of ``graph`` and of the functions it calls (the forms run as
+    nested, XLA-compiled functions), recursively."""
+    root = graph if root is None else root
+    for op in graph.get_operations():
+        yield op
+        if op.type in ("PartitionedCall", "StatefulPartitionedCall"):
+            name = op.get_attr("f").name
+            called = graph._get_function(name) or root._get_function(name)
+            yield from graph_operations(called.graph, root)
+
+
 def largest_intermediate(fn, n, depth=4, batch=2):
-    """Largest number of elements of any tensor in fn's graph, inputs included."""
+    """Largest number of elements of any tensor in fn's graph and the
+    functions it calls, inputs included."""
     spec = [tf.TensorSpec((batch, n, depth), tf.float32)] * 3
     graph = tf.function(fn).get_concrete_function(*spec).graph
     largest = 0
-    for op in graph.get_operations():
+    for op in graph_operations(graph):
         if op.type == "Const":  # static masks are small and counted below via band shapes
             continue
         for out in op.outputs:
             if out.shape.rank is not None and out.shape.is_fully_defined():
                 largest = max(largest, int(np.prod(out.shape.as_list())))
     return largest
+
+
+def test_largest_intermediate_sees_inside_the_compiled_functions():
+    # The forms' scores live in nested functions; a graph walk that stopped at
+    # the call would see only n x d tensors and let any form pass.
+    n, k = 64, 8
+    seen = largest_intermediate(lambda q, k_, v: local_attention(q, k_, v, k), n)
+    assert seen >= 2 * k * n  # one part's scores: batch x nb x block x block
 
 
 @pytest.mark.parametrize("causal", [False, True])
@@ -319,3 +340,18 @@ def test_only_the_cores_retracing_warning_is_silenced():
     assert quiet[0].filter(record("6 out of the last 6 calls to <function my_step at 0x7f> triggered "
                                   "tf.function retracing."))
     assert quiet[0].filter(record("an unrelated warning from _local_core"))
+
+
+@pytest.mark.parametrize("form", ["atrous", "local", "sparse"])
+@pytest.mark.parametrize("dtype, atol", [("float64", 1e-12), ("float16", 2e-2), ("bfloat16", 6e-2)])
+def test_efficient_forms_keep_the_dtype_and_match_dense(form, dtype, atol):
+    # What dense attention accepts, the compiled forms accept: half precision
+    # (mixed-precision models) and double, with a padding mask.
+    attend, mask_fn = FORMS[form]
+    n, k = 37, 4
+    q, k_, v = (tf.cast(t, dtype) for t in random_qkv(2, n, depth=8, seed=3))
+    padding = np.arange(n)[None, :] < np.array([[n], [20]])
+    out = attend(q, k_, v, k, mask=tf.constant(padding))
+    assert out.dtype == tf.as_dtype(dtype)
+    expected = dense_attention(q, k_, v, attention_mask(mask_fn(n, k), padding))
+    np.testing.assert_allclose(tf.cast(out, tf.float64).numpy(), tf.cast(expected, tf.float64).numpy(), atol=atol)
