@@ -15,13 +15,11 @@ conventions of ``blogcode.attention.patterns``.
 
 from __future__ import annotations
 
-import functools
-import logging
-
 import numpy as np
 import tensorflow as tf
 
 from blogcode import checks
+from blogcode.attention.compiling import compiled
 from blogcode.attention.patterns import check_qkv, padding_mask, score_scale
 
 __all__ = [
@@ -267,64 +265,11 @@ def _zero_padding_queries(out: tf.Tensor, valid) -> tf.Tensor:
     return out if valid is None else tf.where(valid[..., None], out, tf.zeros((), out.dtype))
 
 
-_TRACED = ("_core", "band_parts", "_strided_part")  # the functions compiled here
-
-
-class _QuietRetracing(logging.Filter):
-    """Drops TensorFlow's "frequent retracing" warning for these cores only:
-    one graph per static setting (rate, causal, mask or none) is the design."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        return not ("retracing" in message and any(name in message for name in _TRACED))
-
-
-# Added once: toggling the logger's level around every call cost more than a
-# millisecond per eager call (each ``setLevel`` clears every logger's cache).
-tf.get_logger().addFilter(_QuietRetracing())
-
-
-_MAX_GRAPHS = 64  # graphs kept per form: one per input shape and setting seen
-
-
-def _compiled(core=None, *, xla: bool = True):
-    """Run ``core`` as one cached ``tf.function`` graph, called eagerly or
-    inside ``tf.function`` or ``model.fit`` alike, compiled by XLA when
-    ``xla``. Eagerly, every op of the block computation would be dispatched
-    and allocated on its own, which costs as much as the arithmetic here; in
-    a plain graph the passes over the scores run one by one, and XLA fuses
-    them. XLA compiles once per input shape (about half a second on a 2-core
-    CPU, then cached). ``reduce_retracing`` makes a second input shape trace
-    a shape-generic graph, not one per length. Gradients
-    (``tf.GradientTape``) go through either way."""
-    if core is None:
-        return functools.partial(_compiled, xla=xla)
-    compiled = tf.function(core, reduce_retracing=True, autograph=False, jit_compile=xla)
-    graphs = {}
-
-    @functools.wraps(core)
-    def run(*args):
-        if not tf.executing_eagerly():
-            return compiled(*args)
-        # Matching the arguments to a graph is most of a ``tf.function`` call's
-        # overhead (a third of a millisecond, a tenth of the atrous form's time at
-        # n = 4096): look the graph up by shapes, dtypes and settings instead.
-        key = tuple((tuple(a.shape), a.dtype) if isinstance(a, tf.Tensor) else a for a in args)
-        graph = graphs.get(key)
-        if graph is None:
-            if len(graphs) >= _MAX_GRAPHS:
-                graphs.clear()
-            graph = graphs[key] = compiled.get_concrete_function(*args)
-        return graph(*args)
-    run.compiled, run.graphs = compiled, graphs  # for tests: how often it traced, what it keeps
-    return run
-
-
 def _all_valid(q: tf.Tensor) -> tf.Tensor:
     return tf.ones(_dims(q)[:2], tf.bool)
 
 
-@_compiled
+@compiled
 def _atrous_core(q, k, v, valid, rate: int, causal: bool):
     batch, n = _dims(q)[:2]
     # Without causality, padding or a ragged last block every key is allowed: no select at all.
@@ -336,7 +281,7 @@ def _atrous_core(q, k, v, valid, rate: int, causal: bool):
     return _zero_padding_queries(_unflatten(out, batch, n), valid)
 
 
-@_compiled
+@compiled
 def _local_core(q, k, v, valid, neighbors: int, block: int, causal: bool):
     batch, n = _dims(q)[:2]
     out, _ = band_parts(q, k, v, valid, neighbors, block, causal, score_scale(q))
@@ -354,11 +299,10 @@ def _strided_part(q, k, v, valid, rate: int, causal: bool, scale):
 # The sparse form's two parts, each compiled by XLA on its own and run one
 # after the other: XLA, compiling both at once, held the strided part's
 # copies (subsequences of q, k and v) beside the band's scores.
-_band_parts_compiled, _strided_part_compiled = (
-    tf.function(part, reduce_retracing=True, autograph=False, jit_compile=True) for part in (band_parts, _strided_part))
+_band_parts_compiled, _strided_part_compiled = compiled(band_parts), compiled(_strided_part)
 
 
-@_compiled(xla=False)
+@compiled(xla=False)
 def _sparse_core(q, k, v, valid, rate: int, causal: bool):
     batch, n = _dims(q)[:2]
     scale, query_valid = score_scale(q), valid

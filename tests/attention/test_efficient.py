@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from blogcode.attention import efficient
+from blogcode.attention.compiling import MAX_GRAPHS
 from blogcode.attention.efficient import (CORES, atrous_attention, band_parts, local_attention, merge_parts,
                                           part_softmax, sparse_attention)
 from blogcode.attention.patterns import atrous_mask, attention_mask, dense_attention, local_mask, sparse_mask
@@ -110,9 +110,9 @@ def test_a_repeated_eager_call_skips_the_graph_lookup(form, monkeypatch):
     assert looked_up == []
     attend(*random_qkv(1, 14, depth=3), 2)
     assert len(looked_up) == 1
-    for n in range(2, 2 + efficient._MAX_GRAPHS + 5):
+    for n in range(2, 2 + MAX_GRAPHS + 5):
         attend(*random_qkv(1, n, depth=3), 2)
-    assert 0 < len(core.graphs) <= efficient._MAX_GRAPHS
+    assert 0 < len(core.graphs) <= MAX_GRAPHS
 
 
 def graph_operations(graph, root=None):
@@ -322,24 +322,6 @@ def test_merge_parts_is_one_softmax_over_all_parts():
     # Two softmaxes added are not the union's softmax: the test above can fail.
     added = tf.matmul(wa, va) + tf.matmul(wb, vb)
     assert not np.allclose(added.numpy(), merged.numpy(), atol=1e-3)
-
-
-def test_only_the_cores_retracing_warning_is_silenced():
-    import logging
-
-    from blogcode.attention import efficient
-
-    quiet = [f for f in tf.get_logger().filters if isinstance(f, efficient._QuietRetracing)]
-    assert len(quiet) == 1
-
-    def record(message):
-        return logging.LogRecord("tensorflow", logging.WARNING, __file__, 1, message, None, None)
-
-    assert not quiet[0].filter(record("6 out of the last 6 calls to <function _local_core at 0x7f> triggered "
-                                      "tf.function retracing."))
-    assert quiet[0].filter(record("6 out of the last 6 calls to <function my_step at 0x7f> triggered "
-                                  "tf.function retracing."))
-    assert quiet[0].filter(record("an unrelated warning from _local_core"))
 
 
 @pytest.mark.parametrize("form", ["atrous", "local", "sparse"])
