@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 import blogcode.attention.efficient  # noqa: F401  (compiles the forms' cores: their names are registered)
-from blogcode.attention.compiling import _QuietRetracing, compiled
+from blogcode.attention.compiling import MAX_GRAPHS, _QuietRetracing, compiled
 
 
 def _scaled_softmax(x, scale: float):
@@ -50,6 +50,13 @@ def test_a_repeated_eager_call_finds_its_graph_and_odd_arguments_still_work():
     assert len(core.graphs) == 3  # one per shape and setting
     variable = tf.Variable([[0.0, 1.0]])  # unhashable: falls back to tf.function's own matching
     np.testing.assert_allclose(core(variable, 1.0).numpy(), tf.nn.softmax(variable).numpy(), atol=1e-6)
+
+
+def test_the_graph_table_stays_bounded():
+    core = compiled(_scaled_softmax, xla=False)
+    for n in range(1, MAX_GRAPHS + 6):
+        core(tf.ones((1, n)), 1.0)
+    assert 0 < len(core.graphs) <= MAX_GRAPHS
 
 
 def test_compiled_rejects_what_it_cannot_wrap():
