@@ -71,10 +71,6 @@ def _dims(x: tf.Tensor) -> list:
     return [dynamic[i] if d is None else d for i, d in enumerate(static)]
 
 
-def _pad_axis0(x: tf.Tensor, before, after) -> tf.Tensor:
-    return tf.pad(x, [[before, after]] + [[0, 0]] * (x.shape.rank - 1))
-
-
 def _pad_length(x: tf.Tensor, multiple: int) -> tf.Tensor:
     """``(b, n, ...)`` zero-padded (False for a mask) to a multiple of ``multiple``."""
     extra = (-_dims(x)[1]) % multiple
