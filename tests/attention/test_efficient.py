@@ -4,10 +4,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from blogcode.attention.efficient import (CORES, atrous_attention, band_parts, local_attention, merge_parts,
-                                          part_softmax, sparse_attention)
+from blogcode.attention.efficient import CORES, atrous_attention, local_attention, sparse_attention
 from blogcode.attention.patterns import atrous_mask, attention_mask, dense_attention, local_mask, sparse_mask
-from blogcode.masking import masked_softmax, sequence_mask
+from blogcode.masking import sequence_mask
 
 FORMS = {
     "atrous": (atrous_attention, atrous_mask),
@@ -167,36 +166,16 @@ def test_efficient_forms_never_build_an_n_by_n_matrix(causal, n):
         assert largest < batch * n * n / 4, form
 
 
-@pytest.mark.parametrize("causal", [False, True])
-@pytest.mark.parametrize("block", [8, 5])
-def test_band_parts_is_the_local_softmax_with_its_log_sum_exp(causal, block):
-    n, k, depth = 83, 8, 4
-    q, k_, v = random_qkv(2, n, depth=depth)
-    valid = tf.constant(np.arange(n)[None, :] < np.array([[n], [50]]))
-    out, log_total = band_parts(q, k_, v, valid, k, block, causal)
-    rows = -(-n // block)
-    assert tuple(out.shape) == (2 * rows, block, depth) and tuple(log_total.shape) == (2 * rows, block, 1)
-    allowed = attention_mask(local_mask(n, k, causal=causal), valid.numpy())
-    scores = tf.matmul(q, k_, transpose_b=True)
-    expected_out = tf.matmul(masked_softmax(scores, allowed), v)
-    with np.errstate(divide="ignore"):   # log 0 for padding queries of a causal band's empty rows: not compared
-        expected_lse = np.log(np.sum(np.where(allowed, np.exp(scores.numpy()), 0), -1, keepdims=True))
-    blocks = (lambda x: tf.reshape(x, [2, -1, x.shape[-1]])[:, :n])   # back to (b, n, ...)
-    # Every query of the second sequence has a real key (itself or one before it) except the padding ones.
-    real = valid.numpy()
-    np.testing.assert_allclose(blocks(out).numpy()[real], expected_out.numpy()[real], atol=1e-5)
-    np.testing.assert_allclose(blocks(log_total).numpy()[real], expected_lse[real], atol=1e-4)
-
-
 def test_peak_memory_at_4096_is_about_a_tenth_of_dense():
     # Measured as the benchmark does (a child process, peak-RSS rise of one
     # call, median of three): memory, unlike wall-clock time, does not depend
     # on the machine's load, only on its kernels. Issue 23's target, a tenth of
-    # dense. The band is attended one key block at a time (band_parts), so the
-    # forms' peak is a few n x d tensors and one block of scores: 0.078 of
-    # dense compiled on an AMD EPYC (whose dense peak is a single n x n
-    # matrix; 0.104 when the three key blocks shared one softmax). A copy of
-    # n x n scores would be a ratio of about 1.
+    # dense. The band is attended one key block at a time (band_parts), and
+    # the parts run one after the other (blocks.after), so the forms' peak is
+    # a few n x d tensors and one block of scores: 0.078 of dense compiled on
+    # an AMD EPYC (whose dense peak is a single n x n matrix; 0.104 when the
+    # three key blocks shared one softmax, 0.124 for sparse when XLA ran its
+    # parts side by side). A copy of n x n scores would be a ratio of about 1.
     import json
     import os
     import subprocess
@@ -285,39 +264,6 @@ def test_efficient_forms_reject_bad_input(form):
         attend(nan_q, k, v, 2)
     with pytest.raises(TypeError, match="v"):
         attend(q, k, "values", 2)
-
-
-def test_part_softmax_is_the_masked_softmax_with_its_log_sum_exp():
-    rng = np.random.default_rng(4)
-    scores = tf.constant(rng.normal(size=(3, 2, 5)).astype("float32"))
-    allowed = tf.constant(rng.random((3, 2, 5)) < 0.6) | tf.one_hot([[0, 1]] * 3, 5, on_value=True, off_value=False)
-    weights, log_total = part_softmax(scores, allowed)
-    np.testing.assert_allclose(weights.numpy(), masked_softmax(scores, allowed).numpy(), atol=1e-6)
-    expected = np.log(np.sum(np.where(allowed.numpy(), np.exp(scores.numpy()), 0), -1, keepdims=True))
-    np.testing.assert_allclose(log_total.numpy(), expected, atol=1e-5)
-    weights, _ = part_softmax(scores)   # no mask: the plain softmax
-    np.testing.assert_allclose(weights.numpy(), tf.nn.softmax(scores).numpy(), atol=1e-6)
-
-
-def test_merge_parts_is_one_softmax_over_all_parts():
-    rng = np.random.default_rng(5)
-    a, b = (tf.constant(rng.normal(size=(3, 2, 4)).astype("float32")) for _ in range(2))
-    va, vb = (tf.constant(rng.normal(size=(3, 4, 6)).astype("float32")) for _ in range(2))
-    allowed_a = tf.constant(rng.random((3, 2, 4)) < 0.6)
-    allowed_b = tf.constant(rng.random((3, 2, 4)) < 0.6)
-    allowed_a = tf.tensor_scatter_nd_update(allowed_a, [[0, 0]], [[False] * 4])   # a query with no key in part a
-    allowed_b = tf.tensor_scatter_nd_update(allowed_b, [[0, 0]], [[True] * 4])
-    (wa, la), (wb, lb) = part_softmax(a, allowed_a), part_softmax(b, allowed_b)
-    merged, log_total = merge_parts([tf.matmul(wa, va), tf.matmul(wb, vb)], [la, lb])
-    both = tf.concat([allowed_a, allowed_b], -1)
-    joint = masked_softmax(tf.concat([a, b], -1), both)
-    np.testing.assert_allclose(merged.numpy(), tf.matmul(joint, tf.concat([va, vb], 1)).numpy(), atol=1e-6)
-    scores = tf.concat([a, b], -1).numpy()
-    expected = np.log(np.sum(np.where(both.numpy(), np.exp(scores), 0), -1, keepdims=True))
-    np.testing.assert_allclose(log_total.numpy(), expected, atol=1e-5)   # so more parts can join
-    # Two softmaxes added are not the union's softmax: the test above can fail.
-    added = tf.matmul(wa, va) + tf.matmul(wb, vb)
-    assert not np.allclose(added.numpy(), merged.numpy(), atol=1e-3)
 
 
 @pytest.mark.parametrize("form", ["atrous", "local", "sparse"])

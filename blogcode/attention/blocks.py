@@ -1,0 +1,183 @@
+"""Blocks and parts: what the efficient attention forms are built from.
+
+Chapter: "Born to save: from standard attention to sparse attention"
+(book/attention.md, article 6853). A *part* is the attention of each query
+over one subset of its keys, kept unnormalised: the exponentials of its
+scores less their maximum, and that maximum and the sum per query
+(``part_exponentials``). Parts join exactly into the one softmax over the
+union of their keys (``merge_parts``), so a pattern can be computed in
+pieces that each fit a batched matrix product. ``band_parts`` computes the
+local band this way on the (zero-padded) sequence cut into blocks: ``(b *
+nb, block, d)``, batch and blocks flattened, row ``r`` being block ``r % nb``
+of sequence ``r // nb``. ``blogcode.attention.efficient`` builds the local
+and sparse forms on it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+from blogcode import checks
+
+__all__ = [
+    "band_parts",
+    "band_shifts",
+    "part_exponentials",
+    "merge_parts",
+    "normalized",
+    "after",
+]
+
+
+def _static_dims(x: tf.Tensor) -> list:
+    """The shape of ``x``: Python ints where known, scalar tensors otherwise
+    (so static shapes stay static through reshapes)."""
+    static = x.shape.as_list()
+    if all(d is not None for d in static):
+        return static
+    dynamic = tf.shape(x)
+    return [dynamic[i] if d is None else d for i, d in enumerate(static)]
+
+
+def _pad_length(x: tf.Tensor, multiple: int) -> tf.Tensor:
+    """``(b, n, ...)`` zero-padded (False for a mask) to a multiple of ``multiple``."""
+    extra = (-_static_dims(x)[1]) % multiple
+    if isinstance(extra, int) and extra == 0:
+        return x
+    return tf.pad(x, [[0, 0], [0, extra]] + [[0, 0]] * (x.shape.rank - 2))
+
+
+def _flat_blocks(x: tf.Tensor, block: int) -> tf.Tensor:
+    """``(b, n, ...)`` -> ``(b * nb, block, ...)``, zero-padding ``n`` up to ``nb * block``."""
+    x = _pad_length(x, block)
+    dims = _static_dims(x)
+    return tf.reshape(x, [dims[0] * (dims[1] // block), block] + dims[2:])
+
+
+def _unflatten_blocks(x: tf.Tensor, batch, n) -> tf.Tensor:
+    """``(b * nb, block, d)`` -> ``(b, n, d)``, dropping the block padding."""
+    return tf.reshape(x, [batch, -1, _static_dims(x)[2]])[:, :n]
+
+
+def part_exponentials(scores, allowed=None, scale=1.0):
+    """One part of a softmax, unnormalised: ``exp(scale * s - top)`` for the
+    allowed scores ``s`` of each query (0 for the others), with ``top``, the
+    largest allowed ``scale * s``, and the sum of the exponentials per query,
+    ``(..., 1)`` each. Dividing by the sum is left to the end
+    (``normalized``), once per output rather than once per score.
+
+    The maximum is subtracted only against overflow, so it needs no gradient.
+    A masked score counts as the dtype's lowest finite value, not ``-inf``:
+    a query with no allowed key in this part gets finite exponentials (all 1)
+    and a ``top`` at that lowest value, which ``merge_parts`` turns into a
+    share of 0; so no NaN arises in values or gradients."""
+    if not (tf.is_tensor(scores) and scores.dtype.is_floating):
+        raise TypeError(f"scores must be a float tensor, got {type(scores).__name__} "
+                        f"{getattr(scores, 'dtype', '')}".rstrip())
+    if allowed is not None and not (tf.is_tensor(allowed) and allowed.dtype == tf.bool):
+        raise TypeError(f"allowed must be a bool tensor or None, got {type(allowed).__name__}")
+    lowest = tf.constant(scores.dtype.min, scores.dtype)
+    masked = scores if allowed is None else tf.where(allowed, scores, lowest)
+    top = tf.stop_gradient(tf.reduce_max(masked, -1, keepdims=True))
+    # Two selects rather than one reused: XLA then fuses each into its pass.
+    shifted = scores - top if allowed is None else tf.where(allowed, scores - top, lowest - top)
+    exps = tf.exp(shifted if isinstance(scale, float) and scale == 1.0 else shifted * scale)
+    return exps, (top * scale, tf.reduce_sum(exps, -1, keepdims=True))
+
+
+def merge_parts(outputs, stats):
+    """Two parts joined into one: the union of their keys under one softmax.
+    ``outputs`` are the parts' unnormalised outputs (exponentials times
+    values), ``stats`` their ``(top, sum)`` pairs (``part_exponentials``);
+    each part is rescaled to the larger ``top`` (the rule FlashAttention uses
+    to join blocks). Returns the joined output and ``(top, sum)``, to be
+    joined further or ``normalized``. Exact: one softmax over all the keys,
+    never two softmaxes added."""
+    if len(outputs) != 2 or len(stats) != 2 or any(len(pair) != 2 for pair in stats):
+        raise ValueError("merge_parts joins two parts: outputs must hold 2 tensors and stats 2 (top, sum) pairs")
+    (top_a, sum_a), (top_b, sum_b) = stats
+    top = tf.maximum(top_a, top_b)
+    share_a, share_b = tf.exp(top_a - top), tf.exp(top_b - top)
+    return share_a * outputs[0] + share_b * outputs[1], (top, share_a * sum_a + share_b * sum_b)
+
+
+def normalized(output, stats):
+    """The attention output of a part or of merged parts: divided by its sum of exponentials."""
+    if len(stats) != 2:
+        raise ValueError(f"stats must be a (top, sum) pair, got {len(stats)} items")
+    return output / stats[1]
+
+
+def after(first: tf.Tensor, x: tf.Tensor) -> tf.Tensor:
+    """``x``, computable only once ``first`` exists: ``x`` plus 0 times an
+    element of ``first``. XLA keeps no control dependencies, and its CPU
+    scheduler runs independent parts side by side, holding all their
+    scores at once; this data dependency makes the parts run one after the
+    other, which keeps the peak memory to about one part's."""
+    for name, value in (("first", first), ("x", x)):
+        if not tf.is_tensor(value):
+            raise TypeError(f"{name} must be a tensor, got {type(value).__name__}")
+    return x + tf.cast(tf.reshape(first, [-1])[0], x.dtype) * 0
+
+
+def _shift_blocks(x: tf.Tensor, shift: int, fill=0) -> tf.Tensor:
+    """Row ``r`` of ``x`` moved to row ``r + shift`` (axis 0), ``fill`` where nothing lands."""
+    if shift == 0:
+        return x
+    rest = [[0, 0]] * (x.shape.rank - 1)
+    if shift > 0:
+        return tf.pad(x[:-shift], [[shift, 0]] + rest, constant_values=fill)
+    return tf.pad(x[-shift:], [[0, -shift]] + rest, constant_values=fill)
+
+
+def band_shifts(neighbors: int, block: int, causal: bool) -> range:
+    """Which key blocks, relative to a query block, the band reaches: with
+    ``block == neighbors`` the previous, own and next one (the own and
+    previous one when causal)."""
+    neighbors, block = checks.positive_int(neighbors, "neighbors"), checks.positive_int(block, "block")
+    causal = checks.boolean(causal, "causal")
+    reach = -(-neighbors // block)
+    return range(-reach, 1 if causal else reach + 1)
+
+
+def band_parts(q, k, v, valid, neighbors: int, block: int, causal: bool, scale=1.0):
+    """Attention of each block of queries over the keys the band reaches, one
+    key block at a time (``band_shifts``), ``block x block`` scores per query
+    block and part (``3 block n`` in all for ``block == neighbors``, not
+    ``n^2``). Each part is cut to the band by a small constant mask and to
+    real keys of the same sequence, and joined to the parts before it
+    (``merge_parts``). For a neighbouring key block the *queries* are moved
+    to the keys and the output moved back, so the keys and values are never
+    copied. Returns the unnormalised output and its ``(top, sum)`` in
+    blocks, ``(b * nb, block, d)`` and ``(b * nb, block, 1)``. ``q``, ``k``,
+    ``v`` are ``(b, n, d)``, ``valid`` ``(b, n)`` (None: every key is real).
+    Queries are not masked here: a padding query's output is zeroed at the
+    end."""
+    shifts = band_shifts(neighbors, block, causal)  # checks the settings
+    n = _static_dims(q)[1]
+    nb = (n + block - 1) // block
+    queries, keys, values = (_flat_blocks(x, block) for x in (q, k, v))
+    rows = _static_dims(queries)[0]
+    every_key_real = valid is None and isinstance(n, int) and n % block == 0
+    keys_valid = None if every_key_real else _flat_blocks(tf.ones(_static_dims(q)[:2], tf.bool) if valid is None
+                                                         else valid, block)
+    index = tf.constant(np.arange(rows) % nb) if isinstance(rows, int) else tf.range(rows) % nb
+    out = stats = None
+    for shift in shifts:  # this part's key block: the query block + shift
+        offset = np.arange(block)[:, None] - np.arange(block)[None, :] - shift * block  # i - j
+        band = (np.abs(offset) <= neighbors) & ((offset >= 0) if causal else True)
+        # Row r of the part pairs key block r with query block r - shift (moved
+        # there, and its output moved back), which must be of the same sequence.
+        query_block = index - shift
+        same_sequence = (query_block >= 0) & (query_block < nb)
+        allowed = None if band.all() and shift == 0 else tf.constant(band)[None] & same_sequence[:, None, None]
+        if keys_valid is not None:
+            allowed = keys_valid[:, None, :] if allowed is None else allowed & keys_valid[:, None, :]
+        part_queries = _shift_blocks(queries, shift) if out is None else after(out, _shift_blocks(queries, shift))
+        exps, (part_top, part_sum) = part_exponentials(tf.matmul(part_queries, keys, transpose_b=True), allowed,
+                                                       scale)
+        part_out = _shift_blocks(tf.matmul(exps, values), -shift)
+        part_stats = (_shift_blocks(part_top, -shift, fill=queries.dtype.min), _shift_blocks(part_sum, -shift, fill=1))
+        out, stats = (part_out, part_stats) if out is None else merge_parts([out, part_out], [stats, part_stats])
+    return out, stats
