@@ -27,12 +27,18 @@ __all__ = [
     "merge_parts",
     "normalized",
     "after",
+    "static_dims",
+    "pad_length",
+    "flat_blocks",
+    "unflatten_blocks",
 ]
 
 
-def _static_dims(x: tf.Tensor) -> list:
+def static_dims(x: tf.Tensor) -> list:
     """The shape of ``x``: Python ints where known, scalar tensors otherwise
     (so static shapes stay static through reshapes)."""
+    if not tf.is_tensor(x):
+        raise TypeError(f"x must be a tensor, got {type(x).__name__}")
     static = x.shape.as_list()
     if all(d is not None for d in static):
         return static
@@ -40,24 +46,25 @@ def _static_dims(x: tf.Tensor) -> list:
     return [dynamic[i] if d is None else d for i, d in enumerate(static)]
 
 
-def _pad_length(x: tf.Tensor, multiple: int) -> tf.Tensor:
+def pad_length(x: tf.Tensor, multiple: int) -> tf.Tensor:
     """``(b, n, ...)`` zero-padded (False for a mask) to a multiple of ``multiple``."""
-    extra = (-_static_dims(x)[1]) % multiple
+    multiple = checks.positive_int(multiple, "multiple")
+    extra = (-static_dims(x)[1]) % multiple
     if isinstance(extra, int) and extra == 0:
         return x
     return tf.pad(x, [[0, 0], [0, extra]] + [[0, 0]] * (x.shape.rank - 2))
 
 
-def _flat_blocks(x: tf.Tensor, block: int) -> tf.Tensor:
+def flat_blocks(x: tf.Tensor, block: int) -> tf.Tensor:
     """``(b, n, ...)`` -> ``(b * nb, block, ...)``, zero-padding ``n`` up to ``nb * block``."""
-    x = _pad_length(x, block)
-    dims = _static_dims(x)
+    x = pad_length(x, checks.positive_int(block, "block"))
+    dims = static_dims(x)
     return tf.reshape(x, [dims[0] * (dims[1] // block), block] + dims[2:])
 
 
-def _unflatten_blocks(x: tf.Tensor, batch, n) -> tf.Tensor:
+def unflatten_blocks(x: tf.Tensor, batch, n) -> tf.Tensor:
     """``(b * nb, block, d)`` -> ``(b, n, d)``, dropping the block padding."""
-    return tf.reshape(x, [batch, -1, _static_dims(x)[2]])[:, :n]
+    return tf.reshape(x, [batch, -1, static_dims(x)[2]])[:, :n]
 
 
 def part_exponentials(scores, allowed=None, scale=1.0):
@@ -155,12 +162,12 @@ def band_parts(q, k, v, valid, neighbors: int, block: int, causal: bool, scale=1
     Queries are not masked here: a padding query's output is zeroed at the
     end."""
     shifts = band_shifts(neighbors, block, causal)  # checks the settings
-    n = _static_dims(q)[1]
+    n = static_dims(q)[1]
     nb = (n + block - 1) // block
-    queries, keys, values = (_flat_blocks(x, block) for x in (q, k, v))
-    rows = _static_dims(queries)[0]
+    queries, keys, values = (flat_blocks(x, block) for x in (q, k, v))
+    rows = static_dims(queries)[0]
     every_key_real = valid is None and isinstance(n, int) and n % block == 0
-    keys_valid = None if every_key_real else _flat_blocks(tf.ones(_static_dims(q)[:2], tf.bool) if valid is None
+    keys_valid = None if every_key_real else flat_blocks(tf.ones(static_dims(q)[:2], tf.bool) if valid is None
                                                          else valid, block)
     index = tf.constant(np.arange(rows) % nb) if isinstance(rows, int) else tf.range(rows) % nb
     out = stats = None

@@ -19,8 +19,8 @@ import numpy as np
 import tensorflow as tf
 
 from blogcode import checks
-from blogcode.attention.blocks import _pad_length, _static_dims, _unflatten_blocks
-from blogcode.attention.blocks import after, band_parts, merge_parts, normalized, part_exponentials
+from blogcode.attention.blocks import (after, band_parts, merge_parts, normalized, pad_length, part_exponentials,
+                                       static_dims, unflatten_blocks)
 from blogcode.attention.compiling import compiled
 from blogcode.attention.patterns import check_qkv, padding_mask, score_scale
 
@@ -58,8 +58,8 @@ def _subsequences(x: tf.Tensor, rate: int) -> tf.Tensor:
     (positions ``c, c + rate, ...``) is ``[:, :, c]``, and ``[:, t]`` is block
     ``t`` of ``rate`` positions. The products below take the subsequences
     from this layout by ``einsum``, and XLA arranges the operands."""
-    x = _pad_length(x, rate)
-    dims = _static_dims(x)
+    x = pad_length(x, rate)
+    dims = static_dims(x)
     return tf.reshape(x, [dims[0], dims[1] // rate, rate] + dims[2:])
 
 
@@ -86,7 +86,7 @@ def _strided_scores(q, k, valid, rate: int, causal: bool, min_distance: int = 0,
     scores = tf.matmul(queries, keys, transpose_b=True)
     if not masked:
         return scores, None
-    steps = _stride_steps_allowed(_static_dims(scores)[2], min_distance, causal)
+    steps = _stride_steps_allowed(static_dims(scores)[2], min_distance, causal)
     keys_valid = tf.transpose(_subsequences(valid, rate), [0, 2, 1])  # (b, rate, m)
     return scores, steps[None, None] & keys_valid[:, :, None, :]
 
@@ -95,13 +95,13 @@ def _strided_output(weights, v, rate: int) -> tf.Tensor:
     """Weights over the subsequences, ``(b, rate, m, m)``, times the values:
     the output in blocks of ``rate``, ``(b * m, rate, d)``."""
     out = tf.einsum("bcts,bscd->btcd", weights, _subsequences(v, rate))
-    dims = _static_dims(out)
+    dims = static_dims(out)
     return tf.reshape(out, [dims[0] * dims[1], dims[2], dims[3]])
 
 
 def _subsequences_to_blocks(x: tf.Tensor) -> tf.Tensor:
     """``(b, rate, m, d)`` -> ``(b * m, rate, d)``: back to blocks of ``rate``."""
-    dims = _static_dims(x)
+    dims = static_dims(x)
     return tf.reshape(tf.transpose(x, [0, 2, 1, 3]), [dims[0] * dims[2], dims[1], dims[3]])
 
 
@@ -111,26 +111,26 @@ def _zero_padding_queries(out: tf.Tensor, valid) -> tf.Tensor:
 
 
 def _all_valid(q: tf.Tensor) -> tf.Tensor:
-    return tf.ones(_static_dims(q)[:2], tf.bool)
+    return tf.ones(static_dims(q)[:2], tf.bool)
 
 
 @compiled
 def _atrous_core(q, k, v, valid, rate: int, causal: bool):
-    batch, n = _static_dims(q)[:2]
+    batch, n = static_dims(q)[:2]
     # Without causality, padding or a ragged last block every key is allowed: no select at all.
     masked = causal or valid is not None or not (isinstance(n, int) and n % rate == 0)
     keys_valid = _all_valid(q) if valid is None else valid
     scores, allowed = _strided_scores(q, k, keys_valid, rate, causal, masked=masked)
     exps, (_, total) = part_exponentials(scores, allowed, score_scale(q))
     out = _strided_output(exps / total, v, rate)
-    return _zero_padding_queries(_unflatten_blocks(out, batch, n), valid)
+    return _zero_padding_queries(unflatten_blocks(out, batch, n), valid)
 
 
 @compiled
 def _local_core(q, k, v, valid, neighbors: int, block: int, causal: bool):
-    batch, n = _static_dims(q)[:2]
+    batch, n = static_dims(q)[:2]
     out = normalized(*band_parts(q, k, v, valid, neighbors, block, causal, score_scale(q)))
-    return _zero_padding_queries(_unflatten_blocks(out, batch, n), valid)
+    return _zero_padding_queries(unflatten_blocks(out, batch, n), valid)
 
 
 def _strided_part(q, k, v, valid, rate: int, causal: bool, scale):
@@ -143,20 +143,20 @@ def _strided_part(q, k, v, valid, rate: int, causal: bool, scale):
 
 @compiled
 def _sparse_core(q, k, v, valid, rate: int, causal: bool):
-    batch, n = _static_dims(q)[:2]
+    batch, n = static_dims(q)[:2]
     scale, query_valid = score_scale(q), valid
     # Pad once to whole blocks of ``rate`` (band blocks and subsequences alike);
     # then only a padding mask says which keys are real (None: all are).
     if not (valid is None and isinstance(n, int) and n % rate == 0):
-        valid = _pad_length(_all_valid(q) if valid is None else valid, rate)
-    q, k, v = (_pad_length(t, rate) for t in (q, k, v))
+        valid = pad_length(_all_valid(q) if valid is None else valid, rate)
+    q, k, v = (pad_length(t, rate) for t in (q, k, v))
     band_out, band_stats = band_parts(q, k, v, valid, rate, rate, causal, scale)
     # The strided part only once the band is done, so their scores are never held together.
     q, k, v = (after(band_out, t) for t in (q, k, v))
     strided_out, strided_stats = _strided_part(q, k, v, _all_valid(q) if valid is None else valid, rate, causal,
                                                scale)
     out = normalized(*merge_parts([band_out, strided_out], [band_stats, strided_stats]))
-    return _zero_padding_queries(_unflatten_blocks(out, batch, n), query_valid)
+    return _zero_padding_queries(unflatten_blocks(out, batch, n), query_valid)
 
 
 def _checked(q, k, v, mask):

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from blogcode.attention.blocks import after, band_parts, band_shifts, merge_parts, normalized, part_exponentials
+from blogcode.attention.blocks import (after, band_parts, band_shifts, flat_blocks, merge_parts, normalized, pad_length,
+                                       part_exponentials, static_dims, unflatten_blocks)
 from blogcode.attention.patterns import attention_mask, local_mask
 from blogcode.masking import masked_softmax
 
@@ -101,6 +102,17 @@ def test_after_keeps_the_value_and_depends_on_its_first_argument():
     assert after(first, half).dtype == tf.float16
 
 
+def test_the_block_layout_round_trips_and_pads_with_zeros():
+    x = random_scores((2, 7, 3), 0)
+    blocks = flat_blocks(x, 3)   # 7 -> 9 positions, 3 blocks per sequence
+    assert static_dims(blocks) == [6, 3, 3]
+    np.testing.assert_array_equal(blocks.numpy()[2, 1:], 0)   # the padding of the first sequence's last block
+    np.testing.assert_array_equal(unflatten_blocks(blocks, 2, 7).numpy(), x.numpy())
+    assert pad_length(x, 7) is x and static_dims(pad_length(x, 4)) == [2, 8, 3]
+    mask = pad_length(tf.ones((2, 7), tf.bool), 4)
+    assert mask.dtype == tf.bool and not mask.numpy()[:, 7:].any()
+
+
 def test_bad_input_names_the_argument():
     scores = random_scores((2, 3), 0)
     with pytest.raises(TypeError, match="scores"):
@@ -118,6 +130,12 @@ def test_bad_input_names_the_argument():
         after([1.0], scores)
     with pytest.raises(TypeError, match="x"):
         after(scores, 2.0)
+    with pytest.raises(TypeError, match="x"):
+        static_dims(np.zeros(3))
+    with pytest.raises(ValueError, match="multiple"):
+        pad_length(scores[None], 0)
+    with pytest.raises(TypeError, match="block"):
+        flat_blocks(scores[None], 2.0)
     q = random_scores((1, 8, 2), 0)
     for name, args in (("neighbors", (0, 4, False)), ("block", (2, 1.5, False)), ("causal", (2, 4, "yes"))):
         with pytest.raises((TypeError, ValueError), match=name):
