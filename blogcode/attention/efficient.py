@@ -36,8 +36,8 @@ __all__ = [
 # a multiple of ``rate`` apart, read from the same memory as ``(b, m, rate,
 # d)`` with ``m = n / rate``: column ``c`` holds positions ``c, c + rate, ...``.
 #
-# * local: the band in blocks of ``neighbors`` (``band_parts``), about
-#   ``2.5 k n`` scores;
+# * local: the band in blocks of ``neighbors`` (``band_parts``): each block
+#   of queries against its previous, own and next key block, ``3 k n`` scores;
 # * atrous: dense attention inside each subsequence, scores ``(b, rate, m,
 #   m)``, ``n^2 / rate`` of them;
 # * sparse: the band's parts and the strided part, each unnormalised
@@ -56,8 +56,8 @@ def _subsequences(x: tf.Tensor, rate: int) -> tf.Tensor:
     """``(b, n, ...)`` -> ``(b, m, rate, ...)`` (zero-padded), a reshape, no
     copy: position ``t rate + c`` at ``[:, t, c]``, so subsequence ``c``
     (positions ``c, c + rate, ...``) is ``[:, :, c]``, and ``[:, t]`` is block
-    ``t`` of ``rate`` positions. The products below take the subsequences
-    from this layout by ``einsum``, and XLA arranges the operands."""
+    ``t`` of ``rate`` positions. The scores take the subsequences from this
+    layout through one transpose per operand, the output by ``einsum``."""
     x = pad_length(x, rate)
     dims = static_dims(x)
     return tf.reshape(x, [dims[0], dims[1] // rate, rate] + dims[2:])
@@ -178,9 +178,9 @@ def atrous_attention(q, k, v, rate: int, mask=None, causal: bool = False):
 def local_attention(q, k, v, neighbors: int, mask=None, causal: bool = False, block_size: int | None = None):
     """Attention with the local pattern ``|i - j| <= neighbors``, computed in
     blocks: each block of ``block_size`` queries (default ``neighbors``) meets
-    only the key blocks the band reaches (``band_parts``), so time and
-    memory grow like ``2.5 * block_size * n`` (for the default block size)
-    instead of ``n^2``."""
+    only the key blocks the band reaches (``band_parts``: the previous, own
+    and next one when ``block_size == neighbors``), so time and memory grow
+    like ``3 * block_size * n`` instead of ``n^2``."""
     neighbors, causal = checks.positive_int(neighbors, "neighbors"), checks.boolean(causal, "causal")
     block = neighbors if block_size is None else checks.positive_int(block_size, "block_size")
     return _local_core(*_checked(q, k, v, mask), neighbors, block, causal)
