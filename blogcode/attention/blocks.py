@@ -117,15 +117,17 @@ def normalized(output, stats):
 
 
 def after(first: tf.Tensor, x: tf.Tensor) -> tf.Tensor:
-    """``x``, computable only once ``first`` exists: ``x`` plus 0 times an
-    element of ``first``. XLA keeps no control dependencies, and its CPU
-    scheduler runs independent parts side by side, holding all their
-    scores at once; this data dependency makes the parts run one after the
-    other, which keeps the peak memory to about one part's."""
+    """``x``, computable only once ``first`` exists: ``x`` plus a zero made
+    from an element of ``first`` (0 whether that element is finite or not,
+    so an ``inf`` there spreads nowhere). XLA keeps no control
+    dependencies, and its CPU scheduler runs independent parts side by
+    side, holding all their scores at once; this data dependency makes the
+    parts run one after the other, which keeps the peak memory to about one
+    part's."""
     for name, value in (("first", first), ("x", x)):
         if not tf.is_tensor(value):
             raise TypeError(f"{name} must be a tensor, got {type(value).__name__}")
-    return x + tf.cast(tf.reshape(first, [-1])[0], x.dtype) * 0
+    return x + tf.cast(tf.math.is_finite(tf.reshape(first, [-1])[0]), x.dtype) * 0
 
 
 def _shift_blocks(x: tf.Tensor, shift: int, fill=0) -> tf.Tensor:
