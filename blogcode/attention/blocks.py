@@ -28,6 +28,7 @@ __all__ = [
     "normalized",
     "after",
     "static_dims",
+    "real_keys",
     "pad_length",
     "flat_blocks",
     "unflatten_blocks",
@@ -44,6 +45,11 @@ def static_dims(x: tf.Tensor) -> list:
         return static
     dynamic = tf.shape(x)
     return [dynamic[i] if d is None else d for i, d in enumerate(static)]
+
+
+def real_keys(q: tf.Tensor, valid=None) -> tf.Tensor:
+    """Which keys are real, ``(b, n)``: ``valid``, or all of them when it is None."""
+    return tf.ones(static_dims(q)[:2], tf.bool) if valid is None else valid
 
 
 def pad_length(x: tf.Tensor, multiple: int) -> tf.Tensor:
@@ -169,8 +175,7 @@ def band_parts(q, k, v, valid, neighbors: int, block: int, causal: bool, scale=1
     queries, keys, values = (flat_blocks(x, block) for x in (q, k, v))
     rows = static_dims(queries)[0]
     every_key_real = valid is None and isinstance(n, int) and n % block == 0
-    keys_valid = None if every_key_real else flat_blocks(tf.ones(static_dims(q)[:2], tf.bool) if valid is None
-                                                         else valid, block)
+    keys_valid = None if every_key_real else flat_blocks(real_keys(q, valid), block)
     index = tf.constant(np.arange(rows) % nb) if isinstance(rows, int) else tf.range(rows) % nb
     out = stats = None
     for shift in shifts:  # this part's key block: the query block + shift

@@ -20,7 +20,7 @@ import tensorflow as tf
 
 from blogcode import checks
 from blogcode.attention.blocks import (after, band_parts, merge_parts, normalized, pad_length, part_exponentials,
-                                       static_dims, unflatten_blocks)
+                                       real_keys, static_dims, unflatten_blocks)
 from blogcode.attention.compiling import compiled
 from blogcode.attention.patterns import check_qkv, padding_mask, score_scale
 
@@ -110,16 +110,12 @@ def _zero_padding_queries(out: tf.Tensor, valid) -> tf.Tensor:
     return out if valid is None else tf.where(valid[..., None], out, tf.zeros((), out.dtype))
 
 
-def _all_valid(q: tf.Tensor) -> tf.Tensor:
-    return tf.ones(static_dims(q)[:2], tf.bool)
-
-
 @compiled
 def _atrous_core(q, k, v, valid, rate: int, causal: bool):
     batch, n = static_dims(q)[:2]
     # Without causality, padding or a ragged last block every key is allowed: no select at all.
     masked = causal or valid is not None or not (isinstance(n, int) and n % rate == 0)
-    keys_valid = _all_valid(q) if valid is None else valid
+    keys_valid = real_keys(q, valid)
     scores, allowed = _strided_scores(q, k, keys_valid, rate, causal, masked=masked)
     exps, (_, total) = part_exponentials(scores, allowed, score_scale(q))
     out = _strided_output(exps / total, v, rate)
@@ -148,13 +144,12 @@ def _sparse_core(q, k, v, valid, rate: int, causal: bool):
     # Pad once to whole blocks of ``rate`` (band blocks and subsequences alike);
     # then only a padding mask says which keys are real (None: all are).
     if not (valid is None and isinstance(n, int) and n % rate == 0):
-        valid = pad_length(_all_valid(q) if valid is None else valid, rate)
+        valid = pad_length(real_keys(q, valid), rate)
     q, k, v = (pad_length(t, rate) for t in (q, k, v))
     band_out, band_stats = band_parts(q, k, v, valid, rate, rate, causal, scale)
     # The strided part only once the band is done, so their scores are never held together.
     q, k, v = (after(band_out, t) for t in (q, k, v))
-    strided_out, strided_stats = _strided_part(q, k, v, _all_valid(q) if valid is None else valid, rate, causal,
-                                               scale)
+    strided_out, strided_stats = _strided_part(q, k, v, real_keys(q, valid), rate, causal, scale)
     out = normalized(*merge_parts([band_out, strided_out], [band_stats, strided_stats]))
     return _zero_padding_queries(unflatten_blocks(out, batch, n), query_valid)
 

@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 
 from blogcode.attention.blocks import (after, band_parts, band_shifts, flat_blocks, merge_parts, normalized, pad_length,
-                                       part_exponentials, static_dims, unflatten_blocks)
+                                       part_exponentials, real_keys, static_dims, unflatten_blocks)
 from blogcode.attention.patterns import attention_mask, local_mask
 from blogcode.masking import masked_softmax
 
@@ -119,6 +119,9 @@ def test_the_block_layout_round_trips_and_pads_with_zeros():
     np.testing.assert_array_equal(blocks.numpy()[2, 1:], 0)   # the padding of the first sequence's last block
     np.testing.assert_array_equal(unflatten_blocks(blocks, 2, 7).numpy(), x.numpy())
     assert pad_length(x, 7) is x and static_dims(pad_length(x, 4)) == [2, 8, 3]
+    assert real_keys(x).numpy().all() and static_dims(real_keys(x)) == [2, 7]
+    given = tf.constant(np.arange(7)[None, :] < np.array([[7], [3]]))
+    assert real_keys(x, given) is given
     mask = pad_length(tf.ones((2, 7), tf.bool), 4)
     assert mask.dtype == tf.bool and not mask.numpy()[:, 7:].any()
 
