@@ -137,7 +137,11 @@ def after(first: tf.Tensor, x: tf.Tensor) -> tf.Tensor:
 
 
 def _shift_blocks(x: tf.Tensor, shift: int, fill=0) -> tf.Tensor:
-    """Row ``r`` of ``x`` moved to row ``r + shift`` (axis 0), ``fill`` where nothing lands."""
+    """Row ``r`` of ``x`` moved to row ``r + shift`` (axis 0), ``fill`` where nothing lands.
+    ``band_parts`` moves the queries so, not the keys and values: XLA copies
+    a slice that feeds a matrix product (where TensorFlow's graph takes it in
+    place), and one copy of the queries per part beats one of the keys and
+    one of the values."""
     if shift == 0:
         return x
     rest = [[0, 0]] * (x.shape.rank - 1)

@@ -47,10 +47,7 @@ __all__ = [
 #
 # XLA fuses the scale, the mask and the softmax's passes over the scores
 # into few loops, which on 2 CPU cores is what the forms' time beyond the
-# matrix products is spent on. XLA copies a slice that feeds a matrix
-# product (where TensorFlow's graph takes it in place), hence the band's
-# shifted queries: a copy of the queries, of ``n x d``, not one of the keys
-# and one of the values per part.
+# matrix products is spent on.
 
 def _subsequences(x: tf.Tensor, rate: int) -> tf.Tensor:
     """``(b, n, ...)`` -> ``(b, m, rate, ...)`` (zero-padded), a reshape, no
@@ -111,30 +108,29 @@ def _zero_padding_queries(out: tf.Tensor, valid) -> tf.Tensor:
 
 
 @compiled
-def _atrous_core(q, k, v, valid, rate: int, causal: bool):
-    batch, n = static_dims(q)[:2]
-    # Without causality, padding or a ragged last block every key is allowed: no select at all.
-    masked = causal or valid is not None or not (isinstance(n, int) and n % rate == 0)
-    keys_valid = real_keys(q, valid)
-    scores, allowed = _strided_scores(q, k, keys_valid, rate, causal, masked=masked)
-    exps, (_, total) = part_exponentials(scores, allowed, score_scale(q))
-    out = _strided_output(exps / total, v, rate)
-    return _zero_padding_queries(unflatten_blocks(out, batch, n), valid)
-
-
-@compiled
 def _local_core(q, k, v, valid, neighbors: int, block: int, causal: bool):
     batch, n = static_dims(q)[:2]
     out = normalized(*band_parts(q, k, v, valid, neighbors, block, causal, score_scale(q)))
     return _zero_padding_queries(unflatten_blocks(out, batch, n), valid)
 
 
-def _strided_part(q, k, v, valid, rate: int, causal: bool, scale):
-    """Sparse attention's strided part, in blocks of ``rate``: its unnormalised
-    output and ``(top, sum)``. Keys at offsets 0 and +-rate are the band's:
-    dropped here (``min_distance=2``), so that each counts once."""
-    exps, stats = part_exponentials(*_strided_scores(q, k, valid, rate, causal, min_distance=2), scale)
+def _strided_part(q, k, v, valid, rate: int, causal: bool, scale, min_distance: int = 0, masked: bool = True):
+    """Attention over the keys a multiple of ``rate`` away, in blocks of
+    ``rate``: its unnormalised output and ``(top, sum)`` (arguments as for
+    ``_strided_scores``). The atrous form is this part alone; the sparse form
+    drops the keys at offsets 0 and +-rate (``min_distance=2``), which are
+    the band's, so that each counts once."""
+    exps, stats = part_exponentials(*_strided_scores(q, k, valid, rate, causal, min_distance, masked), scale)
     return _strided_output(exps, v, rate), tuple(_subsequences_to_blocks(t) for t in stats)
+
+
+@compiled
+def _atrous_core(q, k, v, valid, rate: int, causal: bool):
+    batch, n = static_dims(q)[:2]
+    # Without causality, padding or a ragged last block every key is allowed: no select at all.
+    masked = causal or valid is not None or not (isinstance(n, int) and n % rate == 0)
+    out = normalized(*_strided_part(q, k, v, real_keys(q, valid), rate, causal, score_scale(q), masked=masked))
+    return _zero_padding_queries(unflatten_blocks(out, batch, n), valid)
 
 
 @compiled
@@ -149,7 +145,7 @@ def _sparse_core(q, k, v, valid, rate: int, causal: bool):
     band_out, band_stats = band_parts(q, k, v, valid, rate, rate, causal, scale)
     # The strided part only once the band is done, so their scores are never held together.
     q, k, v = (after(band_out, t) for t in (q, k, v))
-    strided_out, strided_stats = _strided_part(q, k, v, real_keys(q, valid), rate, causal, scale)
+    strided_out, strided_stats = _strided_part(q, k, v, real_keys(q, valid), rate, causal, scale, min_distance=2)
     out = normalized(*merge_parts([band_out, strided_out], [band_stats, strided_stats]))
     return _zero_padding_queries(unflatten_blocks(out, batch, n), query_valid)
 
