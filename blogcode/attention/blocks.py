@@ -6,14 +6,17 @@ over one subset of its keys, kept unnormalised: the exponentials of its
 scores less their maximum, and that maximum and the sum per query
 (``part_exponentials``). Parts join exactly into the one softmax over the
 union of their keys (``merge_parts``), so a pattern can be computed in
-pieces that each fit a batched matrix product. ``band_parts`` computes the
-local band this way on the (zero-padded) sequence cut into blocks: ``(b *
-nb, block, d)``, batch and blocks flattened, row ``r`` being block ``r % nb``
-of sequence ``r // nb``. ``blogcode.attention.efficient`` builds the local
-and sparse forms on it.
+pieces that each fit a batched matrix product. ``band_parts`` cuts the
+local band into such parts on the (zero-padded) sequence cut into blocks:
+``(b * nb, block, d)``, batch and blocks flattened, row ``r`` being block
+``r % nb`` of sequence ``r // nb``; ``joined_parts`` computes parts in two
+chains side by side and joins them. ``blogcode.attention.efficient`` builds
+the local and sparse forms on them.
 """
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 import tensorflow as tf
@@ -23,6 +26,7 @@ from blogcode import checks
 __all__ = [
     "band_parts",
     "band_shifts",
+    "joined_parts",
     "part_exponentials",
     "merge_parts",
     "normalized",
@@ -127,9 +131,10 @@ def after(first: tf.Tensor, x: tf.Tensor) -> tf.Tensor:
     from an element of ``first`` (0 whether that element is finite or not,
     so an ``inf`` there spreads nowhere). XLA keeps no control
     dependencies, and its CPU scheduler runs independent parts side by
-    side, holding all their scores at once; this data dependency makes the
-    parts run one after the other, which keeps the peak memory to about one
-    part's."""
+    side, holding all their scores at once; this data dependency makes
+    parts run one after the other (``joined_parts``), which bounds the peak
+    memory. ``first`` must be computed, not a constant at its first
+    element, or XLA folds the dependency away."""
     for name, value in (("first", first), ("x", x)):
         if not tf.is_tensor(value):
             raise TypeError(f"{name} must be a tensor, got {type(value).__name__}")
@@ -160,19 +165,20 @@ def band_shifts(neighbors: int, block: int, causal: bool) -> range:
     return range(-reach, 1 if causal else reach + 1)
 
 
-def band_parts(q, k, v, valid, neighbors: int, block: int, causal: bool, scale=1.0):
+def band_parts(q, k, v, valid, neighbors: int, block: int, causal: bool, scale=1.0) -> list:
     """Attention of each block of queries over the keys the band reaches, one
     key block at a time (``band_shifts``), ``block x block`` scores per query
     block and part (``3 block n`` in all for ``block == neighbors``, not
     ``n^2``). Each part is cut to the band by a small constant mask and to
-    real keys of the same sequence, and joined to the parts before it
-    (``merge_parts``). For a neighbouring key block the *queries* are moved
-    to the keys and the output moved back, so the keys and values are never
-    copied. Returns the unnormalised output and its ``(top, sum)`` in
-    blocks, ``(b * nb, block, d)`` and ``(b * nb, block, 1)``. ``q``, ``k``,
-    ``v`` are ``(b, n, d)``, ``valid`` ``(b, n)`` (None: every key is real).
-    Queries are not masked here: a padding query's output is zeroed at the
-    end."""
+    real keys of the same sequence. For a neighbouring key block the
+    *queries* are moved to the keys and the output moved back, so the keys
+    and values are never copied. Returns the parts, to be computed and
+    joined by ``joined_parts``: functions ``part(wait)`` that give the
+    part's unnormalised output and ``(top, sum)`` in blocks, ``(b * nb,
+    block, d)`` and ``(b * nb, block, 1)``, and its product, which the next
+    part of a chain may wait for. ``q``, ``k``, ``v`` are ``(b, n, d)``,
+    ``valid`` ``(b, n)`` (None: every key is real). Queries are not masked
+    here: a padding query's output is zeroed at the end."""
     shifts = band_shifts(neighbors, block, causal)  # checks the settings
     n = static_dims(q)[1]
     nb = (n + block - 1) // block
@@ -181,8 +187,8 @@ def band_parts(q, k, v, valid, neighbors: int, block: int, causal: bool, scale=1
     every_key_real = valid is None and isinstance(n, int) and n % block == 0
     keys_valid = None if every_key_real else flat_blocks(real_keys(q, valid), block)
     index = tf.constant(np.arange(rows) % nb) if isinstance(rows, int) else tf.range(rows) % nb
-    out = stats = None
-    for shift in shifts:  # this part's key block: the query block + shift
+
+    def part(shift: int, wait=None):  # this part's key block: the query block + shift
         offset = np.arange(block)[:, None] - np.arange(block)[None, :] - shift * block  # i - j
         band = (np.abs(offset) <= neighbors) & ((offset >= 0) if causal else True)
         # Row r of the part pairs key block r with query block r - shift (moved
@@ -192,10 +198,35 @@ def band_parts(q, k, v, valid, neighbors: int, block: int, causal: bool, scale=1
         allowed = None if band.all() and shift == 0 else tf.constant(band)[None] & same_sequence[:, None, None]
         if keys_valid is not None:
             allowed = keys_valid[:, None, :] if allowed is None else allowed & keys_valid[:, None, :]
-        part_queries = _shift_blocks(queries, shift) if out is None else after(out, _shift_blocks(queries, shift))
-        exps, (part_top, part_sum) = part_exponentials(tf.matmul(part_queries, keys, transpose_b=True), allowed,
-                                                       scale)
-        part_out = _shift_blocks(tf.matmul(exps, values), -shift)
-        part_stats = (_shift_blocks(part_top, -shift, fill=queries.dtype.min), _shift_blocks(part_sum, -shift, fill=1))
-        out, stats = (part_out, part_stats) if out is None else merge_parts([out, part_out], [stats, part_stats])
-    return out, stats
+        part_queries = _shift_blocks(queries, shift) if wait is None else after(wait, _shift_blocks(queries, shift))
+        exps, (top, total) = part_exponentials(tf.matmul(part_queries, keys, transpose_b=True), allowed, scale)
+        product = tf.matmul(exps, values)
+        stats = (_shift_blocks(top, -shift, fill=queries.dtype.min), _shift_blocks(total, -shift, fill=1))
+        return _shift_blocks(product, -shift), stats, product
+
+    return [functools.partial(part, shift) for shift in shifts]
+
+
+def joined_parts(parts, chains: int = 2):
+    """Computes ``parts`` (functions ``part(wait) -> (output, (top, sum),
+    product)``, as ``band_parts`` gives) and joins them into one softmax
+    (``merge_parts``): returns the joined output and ``(top, sum)``. The parts
+    run in ``chains`` chains, part ``i`` in chain ``i % chains``, each waiting
+    for the product of the one before it in its chain (``after``). XLA's CPU
+    runtime runs independent operations side by side, so two chains keep both
+    cores of a 2-core CPU busy while holding the scores of two parts at a
+    time, not of all of them."""
+    chains = checks.positive_int(chains, "chains")
+    if not isinstance(parts, (list, tuple)) or not parts or not all(callable(part) for part in parts):
+        raise TypeError("parts must be a non-empty list of part functions")
+    outputs, stats = [], []
+    for chain in range(chains):
+        wait = None
+        for part in parts[chain::chains]:
+            output, part_stats, wait = part(wait)
+            outputs.append(output)
+            stats.append(part_stats)
+    output, joined = outputs[0], stats[0]
+    for part_output, part_stats in zip(outputs[1:], stats[1:]):
+        output, joined = merge_parts([output, part_output], [joined, part_stats])
+    return output, joined

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from blogcode.attention.blocks import (after, band_parts, band_shifts, flat_blocks, merge_parts, normalized, pad_length,
-                                       part_exponentials, real_keys, static_dims, unflatten_blocks)
+from blogcode.attention.blocks import (after, band_parts, band_shifts, flat_blocks, joined_parts, merge_parts, normalized,
+                                       pad_length, part_exponentials, real_keys, static_dims, unflatten_blocks)
 from blogcode.attention.patterns import attention_mask, local_mask
 from blogcode.masking import masked_softmax
 
@@ -73,7 +73,7 @@ def test_band_parts_is_the_local_softmax_unnormalised(causal, block):
     n, k, depth = 83, 8, 4
     q, k_, v = (random_scores((2, n, depth), seed) for seed in (0, 1, 2))
     valid = tf.constant(np.arange(n)[None, :] < np.array([[n], [50]]))
-    out, (top, total) = band_parts(q, k_, v, valid, k, block, causal, scale=0.5)
+    out, (top, total) = joined_parts(band_parts(q, k_, v, valid, k, block, causal, scale=0.5))
     rows = -(-n // block)
     assert tuple(out.shape) == (2 * rows, block, depth) and tuple(total.shape) == (2 * rows, block, 1)
     assert len(band_shifts(k, block, causal)) == (-(-k // block)) * (1 if causal else 2) + 1
@@ -87,6 +87,32 @@ def test_band_parts_is_the_local_softmax_unnormalised(causal, block):
                                atol=1e-5)
     lse = blocks(top + tf.math.log(total)).numpy()
     np.testing.assert_allclose(lse[real], log_sum_exp(scores.numpy(), allowed)[real], atol=1e-4)
+
+
+def test_joined_parts_chains_the_parts_and_joins_them_exactly():
+    # Part i waits for the product of part i - chains (its chain's previous part), and
+    # however the parts are chained, they join into the same one softmax.
+    q, k_, v = (random_scores((1, 40, 3), seed) for seed in (3, 4, 5))
+    waited = []
+
+    def recorded(part, number):
+        def run(wait=None):
+            waited.append((number, None if wait is None else wait.ref()))
+            out, stats, product = part(wait)
+            products[number] = product.ref()
+            return out, stats, product
+        return run
+
+    results = []
+    for chains in (1, 2, 3):
+        waited, products = [], {}
+        parts = band_parts(q, k_, v, None, 8, 4, False, scale=0.5)   # five parts
+        out, stats = joined_parts([recorded(part, i) for i, part in enumerate(parts)], chains=chains)
+        expected = {i: None if i < chains else products[i - chains] for i in range(len(parts))}
+        assert dict(waited) == expected, chains
+        results.append(normalized(out, stats).numpy())
+    for result in results[1:]:
+        np.testing.assert_allclose(result, results[0], atol=1e-6)
 
 
 def ancestors(tensor):
@@ -155,3 +181,11 @@ def test_bad_input_names_the_argument():
             band_parts(q, q, q, None, *args)
         with pytest.raises((TypeError, ValueError), match=name):
             band_shifts(*args)
+    parts = band_parts(q, q, q, None, 2, 2, False)
+    with pytest.raises(ValueError, match="chains"):
+        joined_parts(parts, chains=0)
+    with pytest.raises(TypeError, match="chains"):
+        joined_parts(parts, chains=2.0)
+    for bad in ([], parts[0], [1.0]):
+        with pytest.raises(TypeError, match="parts"):
+            joined_parts(bad)

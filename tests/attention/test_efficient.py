@@ -171,7 +171,7 @@ def test_peak_memory_at_4096_is_about_a_tenth_of_dense():
     # call, median of three): memory, unlike wall-clock time, does not depend
     # on the machine's load, only on its kernels. Issue 23's target, a tenth of
     # dense. The band is attended one key block at a time (band_parts), and
-    # the parts run one after the other (blocks.after), so the forms' peak is
+    # the parts run in two chains (blocks.joined_parts, blocks.after), so the forms' peak is
     # a few n x d tensors and one block of scores: 0.078 of dense compiled on
     # an AMD EPYC (whose dense peak is a single n x n matrix; 0.104 when the
     # three key blocks shared one softmax, 0.124 for sparse when XLA ran its
