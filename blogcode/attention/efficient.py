@@ -149,8 +149,8 @@ def _sparse_core(q, k, v, valid, rate: int, causal: bool):
         return out, stats, out
 
     # Two chains (joined_parts): the strided part, then the band's own block; the
-    # band's neighbouring blocks. Measured at n = 4096: 5-9 % faster than one chain,
-    # a fifth less extra memory than the band's blocks first.
+    # band's neighbouring blocks. At n = 4096: 5-9 % faster than one chain, and XLA
+    # needs 5.1 MiB of scratch memory in this order, 6.1 MiB with the band first.
     out = normalized(*joined_parts([strided] + band_parts(q, k, v, valid, rate, rate, causal, scale)))
     return _zero_padding_queries(unflatten_blocks(out, batch, n), query_valid)
 

@@ -93,7 +93,6 @@ def test_joined_parts_chains_the_parts_and_joins_them_exactly():
     # Part i waits for the product of part i - chains (its chain's previous part), and
     # however the parts are chained, they join into the same one softmax.
     q, k_, v = (random_scores((1, 40, 3), seed) for seed in (3, 4, 5))
-    waited = []
 
     def recorded(part, number):
         def run(wait=None):
