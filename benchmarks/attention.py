@@ -13,9 +13,10 @@ sparse pattern's n x n mask (a ready-made input, which favours dense) and
 calls them in a notebook, and inside ``tf.function``. One warm-up call each,
 then the median of ``--repeat`` rounds; in every round each method is called
 both ways, one after the other, so a change in the machine's load hits all of
-them alike, and each round starts one call later than the one before, so no
-call always follows dense attention's (whose freed memory the next call has
-to fault in again). Each ratio is printed beside two floors: the FLOP limit,
+them alike, in a new (seeded) random order each round, so no call always
+follows dense attention's (whose freed memory the next call has to fault in
+again). Rotating one fixed order would not do: it keeps the cyclic order, so
+the same call would always come right after dense's. Each ratio is printed beside two floors: the FLOP limit,
 the fraction of the n x n (query, key) pairs the pattern allows
 (``pattern_cost / n^2``, about (2k + 1) / n for local), and the fraction the
 block computation scores (``scored_fraction``: 3k / n for local, whose blocks
@@ -133,15 +134,16 @@ def _warm_calls(n: int, k: int, depth: int, batch: int, methods) -> dict:
 
 def measure_times(n: int, k: int, depth: int, batch: int, repeat: int, methods) -> dict:
     """Median seconds of every (method, mode), the calls interleaved."""
+    import numpy as np
+
     calls = _warm_calls(n, k, depth, batch, methods)
     times = {key: [] for key in calls}
     keys = list(calls)
-    for round_ in range(repeat):
-        # Each round starts one call later: the call right after dense's large one
-        # finds its memory handed back to the system (page faults), so no method
-        # may always be the one that pays for it.
-        shift = round_ % len(keys)
-        for key in keys[shift:] + keys[:shift]:
+    # The call right after dense's large one finds its memory handed back to the
+    # system (page faults): a new order each round, so no method always pays for it.
+    orders = np.random.default_rng(0)
+    for _ in range(repeat):
+        for key in [keys[i] for i in orders.permutation(len(keys))]:
             start = time.perf_counter()
             calls[key]()
             times[key].append(time.perf_counter() - start)
