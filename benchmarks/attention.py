@@ -14,9 +14,11 @@ calls them in a notebook, and inside ``tf.function``. One warm-up call each,
 then the median of ``--repeat`` rounds; in every round each method is called
 both ways, one after the other, so a change in the machine's load hits all of
 them alike, in a new (seeded) random order each round, so no call always
-follows dense attention's (whose freed memory the next call has to fault in
-again). Rotating one fixed order would not do: it keeps the cyclic order, so
-the same call would always come right after dense's. Each ratio is printed beside two floors: the FLOP limit,
+follows dense attention's: a call right after it runs slower, its inputs and
+scratch memory pushed out of the caches by dense attention's n x n buffers
+(not page faults: there are next to none per call). Rotating one fixed order
+would not do: it keeps the cyclic order, so the same call would always come
+right after dense's. Each ratio is printed beside two floors: the FLOP limit,
 the fraction of the n x n (query, key) pairs the pattern allows
 (``pattern_cost / n^2``, about (2k + 1) / n for local), and the fraction the
 block computation scores (``scored_fraction``: 3k / n for local, whose blocks
@@ -139,8 +141,8 @@ def measure_times(n: int, k: int, depth: int, batch: int, repeat: int, methods) 
     calls = _warm_calls(n, k, depth, batch, methods)
     times = {key: [] for key in calls}
     keys = list(calls)
-    # The call right after dense's large one finds its memory handed back to the
-    # system (page faults): a new order each round, so no method always pays for it.
+    # The call right after dense's large one finds the caches full of dense's
+    # buffers: a new order each round, so no method always pays for it.
     orders = np.random.default_rng(0)
     for _ in range(repeat):
         for key in [keys[i] for i in orders.permutation(len(keys))]:
